@@ -1,0 +1,602 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled kernels of ewaccount: the privacy-loss log-likelihood ratio (PLLR) of one
+Poisson-subsampled Gaussian step, its tilted moments and cumulant generating function
+by adaptive quadrature, Edgeworth survival functions in log space, and bracketing
+root and extremum finders.
+
+Every function here has a twin of the same name and signature in ``_core_py.py``; the
+twin is the readable specification, this file the fast path. Inputs are validated by
+the Python layer; kernels return NaN or a status code, never raise.
+
+PLLR of one step (rate q, noise multiplier sigma, mu = 1/sigma), DESIGN.md section 1::
+
+    L(x) = log(1 - q + q exp(mu x - mu^2/2)),   P = N(0, 1),
+    tilted law at t: density  phi(x) exp(t L(x) - K(t)),  K(t) = log E_P[exp(t L)].
+
+t = 0 gives the law of L under P, t = 1 its law under Q = (1-q)N(0,1) + qN(mu,1).
+"""
+from libc.math cimport exp, expm1, log, log1p, fabs, sqrt, erfc, ceil, INFINITY, NAN, M_PI
+from libc.stdlib cimport malloc, free
+
+import numpy as _np
+
+cdef enum:
+    NGL = 10          # Gauss-Legendre nodes per panel
+    MAXC = 8          # integrand components
+    MAXPANEL = 800    # panels of the adaptive quadrature
+
+cdef double GLX[NGL]
+cdef double GLW[NGL]
+_x, _w = _np.polynomial.legendre.leggauss(NGL)
+for _i in range(NGL):
+    GLX[_i] = _x[_i]
+    GLW[_i] = _w[_i]
+
+cdef double LOG_SQRT_2PI = 0.9189385332046727
+cdef double SQRT1_2 = 0.7071067811865476
+cdef double QUAD_RTOL = 1e-12     # on the (pessimistic) coarse-vs-fine error estimate
+cdef double DOMAIN_D = 70.0       # integrate where log-weight >= max - DOMAIN_D
+cdef double PANEL_WIDTH = 2.0
+
+# which component's total sets the error scale of each component, per mode
+cdef int SCALE0[1]
+cdef int SCALE1[3]
+cdef int SCALE2[7]
+SCALE0[0] = 0
+SCALE1[0] = 0; SCALE1[1] = 2; SCALE1[2] = 2
+SCALE2[0] = 0; SCALE2[1] = 5; SCALE2[2] = 2; SCALE2[3] = 6; SCALE2[4] = 4; SCALE2[5] = 5; SCALE2[6] = 6
+
+
+# ---------------------------------------------------------------------------------------
+# normal distribution in log space
+
+cdef inline double log_ndtr_c(double z) noexcept nogil:
+    """log Phi(z), accurate in both tails (Phi-bar by erfc, asymptotic series below -26)."""
+    cdef double z2, s, term, k
+    cdef int i
+    if z > 6.0:
+        return log1p(-0.5 * erfc(z * SQRT1_2))
+    if z > -26.0:
+        return log(0.5 * erfc(-z * SQRT1_2))
+    # Phi(z) = phi(z)/|z| * (1 - 1/z^2 + 3/z^4 - 15/z^6 + ...), z <= -26: 12 terms < 1e-20
+    z2 = 1.0 / (z * z)
+    s = 1.0
+    term = 1.0
+    for i in range(1, 13):
+        term = -term * (2 * i - 1) * z2
+        s += term
+    return -0.5 * z * z - LOG_SQRT_2PI - log(-z) + log(s)
+
+
+def log_ndtr(double z):
+    """log of the standard normal CDF, log Phi(z)."""
+    return log_ndtr_c(z)
+
+
+# ---------------------------------------------------------------------------------------
+# the PLLR and its tilted moments by adaptive Gauss-Legendre quadrature
+
+cdef struct Tilt:
+    double q
+    double mu
+    double hm2        # mu^2 / 2
+    double t
+    double shift      # log-weight subtracted before exponentiating
+    double m          # centre of the central moments
+    int gauss         # q == 1: L = mu x - mu^2/2 exactly
+
+
+cdef inline double pllr_c(double x, const Tilt* p) noexcept nogil:
+    """L(x) without overflow or cancellation: log1p(q expm1(u)) for u <= 0, else
+    u + log(q + (1-q) e^{-u})."""
+    cdef double u = p.mu * x - p.hm2
+    cdef double v
+    if p.gauss:
+        return u
+    if u <= 0.0:
+        return log1p(p.q * expm1(u))
+    v = (1.0 - p.q) * exp(-u)
+    if p.q + v > 0.5:
+        return u + log1p((1.0 - p.q) * expm1(-u))
+    return u + log(p.q + v)
+
+
+def pllr(double x, double q, double mu):
+    """The PLLR L(x) = log(1 - q + q exp(mu x - mu^2/2)) of one step."""
+    cdef Tilt p
+    p.q = q; p.mu = mu; p.hm2 = 0.5 * mu * mu; p.gauss = q >= 1.0
+    return pllr_c(x, &p)
+
+
+cdef inline int integrand(double x, const Tilt* p, int mode, double* out) noexcept nogil:
+    cdef double L = pllr_c(x, p)
+    cdef double w = exp(-0.5 * x * x + p.t * L - p.shift)
+    cdef double d, ad, d2
+    if mode == 0:
+        out[0] = w
+        return 1
+    if mode == 1:
+        out[0] = w
+        out[1] = w * L
+        out[2] = w * fabs(L)
+        return 3
+    d = L - p.m
+    ad = fabs(d)
+    d2 = d * d
+    out[0] = w * d2
+    out[1] = w * d2 * d
+    out[2] = w * d2 * d2
+    out[3] = w * d2 * d2 * d
+    out[4] = w * ad
+    out[5] = w * d2 * ad
+    out[6] = w * d2 * d2 * ad
+    return 7
+
+
+cdef inline int ncomp(int mode) noexcept nogil:
+    if mode == 0:
+        return 1
+    if mode == 1:
+        return 3
+    return 7
+
+
+cdef inline const int* scales(int mode) noexcept nogil:
+    if mode == 0:
+        return SCALE0
+    if mode == 1:
+        return SCALE1
+    return SCALE2
+
+
+cdef inline void gl_rule(double a, double b, const Tilt* p, int mode, int nc, double* acc) noexcept nogil:
+    cdef double c = 0.5 * (a + b), h = 0.5 * (b - a)
+    cdef double f[MAXC]
+    cdef int i, k
+    for k in range(nc):
+        acc[k] = 0.0
+    for i in range(NGL):
+        integrand(c + h * GLX[i], p, mode, f)
+        for k in range(nc):
+            acc[k] += GLW[i] * f[k]
+    for k in range(nc):
+        acc[k] *= h
+
+
+cdef inline void panel(double a, double b, const Tilt* p, int mode, int nc,
+                       double* val, double* err) noexcept nogil:
+    """Fine value (two halves) and error estimate |coarse - fine| of one panel."""
+    cdef double coarse[MAXC]
+    cdef double left[MAXC]
+    cdef double right[MAXC]
+    cdef double m = 0.5 * (a + b)
+    cdef int k
+    gl_rule(a, b, p, mode, nc, coarse)
+    gl_rule(a, m, p, mode, nc, left)
+    gl_rule(m, b, p, mode, nc, right)
+    for k in range(nc):
+        val[k] = left[k] + right[k]
+        err[k] = fabs(coarse[k] - val[k])
+
+
+cdef int adaptive(const Tilt* p, int mode, const double* lo, const double* hi, int nint,
+                  double* res) noexcept nogil:
+    """Global adaptive quadrature over the union of [lo_i, hi_i]: panels of width <=
+    PANEL_WIDTH, the worst panel bisected until every component's error estimate is
+    below QUAD_RTOL times its scale. Returns 0, or 1 if the panel budget ran out."""
+    cdef int nc = ncomp(mode)
+    cdef const int* sc = scales(mode)
+    cdef double* pa = <double*> malloc(MAXPANEL * sizeof(double))
+    cdef double* pb = <double*> malloc(MAXPANEL * sizeof(double))
+    cdef double* val = <double*> malloc(MAXPANEL * MAXC * sizeof(double))
+    cdef double* err = <double*> malloc(MAXPANEL * MAXC * sizeof(double))
+    cdef double tot[MAXC]
+    cdef double etot[MAXC]
+    cdef int npan = 0, i, j, k, n, worst, status = 1, it
+    cdef double width, score, best, m, scale
+    # the integrand exp(tL - shift) carries a rounding noise ~ u |shift|: no tighter than that
+    cdef double rtol = QUAD_RTOL + 64.0 * 2.2e-16 * fabs(p.shift)
+    if pa == NULL or pb == NULL or val == NULL or err == NULL:
+        free(pa); free(pb); free(val); free(err)
+        for k in range(nc):
+            res[k] = NAN
+        return 2
+    for i in range(nint):
+        width = hi[i] - lo[i]
+        if width <= 0.0:
+            continue
+        n = <int> ceil(width / PANEL_WIDTH)
+        if n < 1:
+            n = 1
+        if n > MAXPANEL // 4:
+            n = MAXPANEL // 4
+        for j in range(n):
+            pa[npan] = lo[i] + width * j / n
+            pb[npan] = lo[i] + width * (j + 1) / n if j + 1 < n else hi[i]
+            panel(pa[npan], pb[npan], p, mode, nc, val + npan * MAXC, err + npan * MAXC)
+            npan += 1
+    for it in range(MAXPANEL):
+        for k in range(nc):
+            tot[k] = 0.0
+            etot[k] = 0.0
+        for i in range(npan):
+            for k in range(nc):
+                tot[k] += val[i * MAXC + k]
+                etot[k] += err[i * MAXC + k]
+        status = 0
+        for k in range(nc):
+            if etot[k] > rtol * fabs(tot[sc[k]]) + 1e-300:
+                status = 1
+        if status == 0 or npan + 1 >= MAXPANEL:
+            break
+        worst = 0
+        best = -1.0
+        for i in range(npan):
+            score = 0.0
+            for k in range(nc):
+                scale = fabs(tot[sc[k]]) + 1e-300
+                if err[i * MAXC + k] / scale > score:
+                    score = err[i * MAXC + k] / scale
+            if score > best:
+                best = score
+                worst = i
+        m = 0.5 * (pa[worst] + pb[worst])
+        pa[npan] = m
+        pb[npan] = pb[worst]
+        pb[worst] = m
+        panel(pa[worst], pb[worst], p, mode, nc, val + worst * MAXC, err + worst * MAXC)
+        panel(pa[npan], pb[npan], p, mode, nc, val + npan * MAXC, err + npan * MAXC)
+        npan += 1
+    for k in range(nc):
+        res[k] = tot[k]
+    free(pa); free(pb); free(val); free(err)
+    return status
+
+
+cdef int domain(const Tilt* p, int moments, double* lo, double* hi) noexcept nogil:
+    """Where the tilted weight can matter (log-weight >= shift - DOMAIN_D), from two
+    Gaussian envelopes of phi(x) e^{tL}: for t >= 0, e^{tL} <= max(1, e^{tu}); for t < 0,
+    e^{tL} <= min((1-q)^t, q^t e^{tu}), u = mu x - mu^2/2. Returns the number of intervals."""
+    cdef double D = DOMAIN_D, M = p.shift, t = p.t, mu = p.mu
+    cdef double A = 0.5 * t * (t - 1.0) * mu * mu
+    cdef double r1sq, r2sq, r1, r2, c2 = t * mu, xb, ext
+    cdef int n = 0
+    if t >= 0.0:
+        r1sq = 2.0 * (D - M)
+        r2sq = 2.0 * (D + A - M)
+        if r1sq > 0.0:
+            r1 = sqrt(r1sq)
+            lo[n] = -r1; hi[n] = r1; n += 1
+        if r2sq > 0.0:
+            r2 = sqrt(r2sq)
+            lo[n] = c2 - r2; hi[n] = c2 + r2; n += 1
+    else:
+        r1sq = 2.0 * (D + t * log1p(-p.q) - M)
+        r2sq = 2.0 * (D + A + t * log(p.q) - M)
+        if r1sq <= 0.0 or r2sq <= 0.0:
+            return 0
+        r1 = sqrt(r1sq); r2 = sqrt(r2sq)
+        lo[0] = -r1 if -r1 > c2 - r2 else c2 - r2
+        hi[0] = r1 if r1 < c2 + r2 else c2 + r2
+        n = 1 if hi[0] > lo[0] else 0
+    if n == 2 and lo[1] <= hi[0]:
+        if hi[1] > hi[0]:
+            hi[0] = hi[1]
+        if lo[1] < lo[0]:
+            lo[0] = lo[1]
+        n = 1
+    if moments and n > 0:
+        # moments weight (L - m)^k: L ~ q e^u below x_b = (log((1-q)/q) + mu^2/2)/mu
+        xb = (log((1.0 - p.q) / p.q) + p.hm2) / mu
+        ext = 5.0 * mu
+        if xb < ext:
+            ext = xb if xb > 0.0 else 0.0
+        hi[n - 1] += ext + 1.0
+        lo[0] -= 1.0
+    return n
+
+
+cdef int split_at(double* lo, double* hi, int n, double x) noexcept nogil:
+    """Split the interval holding x (a kink of |L - m|) so no panel straddles it."""
+    cdef int i, j
+    for i in range(n):
+        if lo[i] < x < hi[i]:
+            for j in range(n, i + 1, -1):
+                lo[j] = lo[j - 1]
+                hi[j] = hi[j - 1]
+            lo[i + 1] = x
+            hi[i + 1] = hi[i]
+            hi[i] = x
+            return n + 1
+    return n
+
+
+cdef inline double pllr_inverse(double l, const Tilt* p) noexcept nogil:
+    """x with L(x) = l: u = log1p(expm1(l)/q), x = (u + mu^2/2)/mu; NaN off the range."""
+    cdef double y = expm1(l) / p.q
+    if y <= -1.0:
+        return NAN
+    return (log1p(y) + p.hm2) / p.mu
+
+
+cdef inline void tilt_init(Tilt* p, double q, double mu, double t) noexcept nogil:
+    cdef double l0, l1
+    p.q = q
+    p.mu = mu
+    p.hm2 = 0.5 * mu * mu
+    p.t = t
+    p.m = 0.0
+    p.gauss = q >= 1.0
+    p.shift = 0.0
+    l0 = t * pllr_c(0.0, p)
+    l1 = -0.5 * (t * mu) * (t * mu) + t * pllr_c(t * mu, p)
+    p.shift = l0 if l0 > l1 else l1
+
+
+cdef int pllr_moments_c(double q, double mu, double t, double* out) noexcept nogil:
+    """out = [K(t), mean, c2, c3, c4, c5, E|d|, E|d|^3] of the tilted law, d = L - mean."""
+    cdef Tilt p
+    cdef double lo[4]
+    cdef double hi[4]
+    cdef double lo2[4]
+    cdef double hi2[4]
+    cdef double r1[3]
+    cdef double r2[7]
+    cdef int n, n2, s1, s2, i
+    cdef double mu2 = mu * mu, i0
+    if q >= 1.0:
+        out[0] = 0.5 * t * (t - 1.0) * mu2
+        out[1] = (t - 0.5) * mu2
+        out[2] = mu2
+        out[3] = 0.0
+        out[4] = 3.0 * mu2 * mu2
+        out[5] = 0.0
+        out[6] = mu * sqrt(2.0 / M_PI)
+        out[7] = 2.0 * sqrt(2.0 / M_PI) * mu2 * mu
+        return 0
+    tilt_init(&p, q, mu, t)
+    n = domain(&p, 1, lo, hi)
+    for i in range(n):
+        lo2[i] = lo[i]
+        hi2[i] = hi[i]
+    n2 = n
+    n = split_at(lo, hi, n, pllr_inverse(0.0, &p))
+    s1 = adaptive(&p, 1, lo, hi, n, r1)
+    i0 = r1[0]
+    p.m = r1[1] / i0
+    n2 = split_at(lo2, hi2, n2, pllr_inverse(p.m, &p))
+    s2 = adaptive(&p, 2, lo2, hi2, n2, r2)
+    out[0] = p.shift + log(i0) - LOG_SQRT_2PI
+    out[1] = p.m
+    out[2] = r2[0] / i0
+    out[3] = r2[1] / i0
+    out[4] = r2[2] / i0
+    out[5] = r2[3] / i0
+    out[6] = r2[4] / i0
+    out[7] = r2[5] / i0
+    return s1 | s2
+
+
+cdef int pllr_cgf_c(double q, double mu, double t, double* out) noexcept nogil:
+    cdef Tilt p
+    cdef double lo[4]
+    cdef double hi[4]
+    cdef double r[1]
+    cdef int n, s
+    if q >= 1.0:
+        out[0] = 0.5 * t * (t - 1.0) * mu * mu
+        return 0
+    tilt_init(&p, q, mu, t)
+    n = domain(&p, 0, lo, hi)
+    s = adaptive(&p, 0, lo, hi, n, r)
+    out[0] = p.shift + log(r[0]) - LOG_SQRT_2PI
+    return s
+
+
+def pllr_moments(double q, double mu, double t, double[::1] out):
+    """Tilted moments of the PLLR into out[:8] = [K(t), mean, c2, c3, c4, c5, E|d|, E|d|^3]
+    (c_k central moments, d = L - mean). Returns a status: 0 ok, 1 tolerance not met."""
+    cdef int s
+    with nogil:
+        s = pllr_moments_c(q, mu, t, &out[0])
+    return s
+
+
+def pllr_cgf(double q, double mu, const double[::1] t, double[::1] out):
+    """K(t_i) = log E_P[exp(t_i L)] for every t_i into out. Returns the OR of statuses."""
+    cdef Py_ssize_t i
+    cdef int s = 0
+    with nogil:
+        for i in range(t.shape[0]):
+            s |= pllr_cgf_c(q, mu, t[i], &out[i])
+    return s
+
+
+# ---------------------------------------------------------------------------------------
+# Edgeworth survival functions and the privacy profile
+#
+# An expansion is 11 numbers e = [K1, s, a0..a8]: z = (x - K1)/s and the Hermite correction
+# c(z) = sum_k a_k z^k, so that the survival function is S(x) = Phi-bar(z) + phi(z) c(z).
+
+cdef inline int ew_log_sf_c(double x, const double* e, double* logabs) noexcept nogil:
+    """log|S(x)| with S = Phi-bar(z) (1 + c(z) r(z)), r = phi/Phi-bar; returns sign(S)."""
+    cdef double z = (x - e[0]) / e[1]
+    cdef double ls = log_ndtr_c(-z)
+    cdef double c = e[10], cr
+    cdef int k
+    for k in range(9, 1, -1):
+        c = c * z + e[k]
+    if c == 0.0:
+        logabs[0] = ls
+        return 1
+    cr = c * exp(-0.5 * z * z - LOG_SQRT_2PI - ls)
+    if cr > -1.0:
+        logabs[0] = ls + log1p(cr)
+        return 1
+    if cr == -1.0:
+        logabs[0] = -INFINITY
+        return 0
+    logabs[0] = ls + log(-1.0 - cr)
+    return -1
+
+
+cdef inline double ew_delta_c(double eps, const double* ex, const double* ey) noexcept nogil:
+    """Raw Edgeworth delta(eps) = S_Y(eps) - e^eps S_X(eps), in log space where both are
+    positive: S_Y (-expm1(eps + log S_X - log S_Y))."""
+    cdef double lx, ly, a, vx, vy
+    cdef int sx = ew_log_sf_c(eps, ex, &lx)
+    cdef int sy = ew_log_sf_c(eps, ey, &ly)
+    if sx > 0 and sy > 0:
+        a = eps + lx - ly
+        if a > 700.0:
+            return -exp(ly + a)
+        return -exp(ly) * expm1(a)
+    vy = sy * exp(ly) if sy != 0 else 0.0
+    vx = sx * exp(eps + lx) if sx != 0 else 0.0
+    return vy - vx
+
+
+cdef inline double ew_log_delta_c(double eps, const double* ex, const double* ey) noexcept nogil:
+    """log of the raw Edgeworth delta, -inf where it is <= 0."""
+    cdef double lx, ly, a, v
+    cdef int sx = ew_log_sf_c(eps, ex, &lx)
+    cdef int sy = ew_log_sf_c(eps, ey, &ly)
+    if sx > 0 and sy > 0:
+        a = eps + lx - ly
+        if a >= 0.0:
+            return -INFINITY
+        return ly + log(-expm1(a))
+    v = ew_delta_c(eps, ex, ey)
+    return log(v) if v > 0.0 else -INFINITY
+
+
+def ew_log_sf(double x, const double[::1] e):
+    """(sign, log|S(x)|) of an Edgeworth survival function."""
+    cdef double la
+    cdef int s = ew_log_sf_c(x, &e[0], &la)
+    return s, la
+
+
+def ew_delta(double eps, const double[::1] ex, const double[::1] ey):
+    """Raw Edgeworth delta(eps) for the null expansion ex and the alternative ey."""
+    return ew_delta_c(eps, &ex[0], &ey[0])
+
+
+def ew_log_delta(double eps, const double[::1] ex, const double[::1] ey):
+    """log of the raw Edgeworth delta(eps); -inf where it is <= 0."""
+    return ew_log_delta_c(eps, &ex[0], &ey[0])
+
+
+def ew_delta_grid(const double[::1] eps, const double[::1] ex, const double[::1] ey, double[::1] out):
+    """Raw Edgeworth delta on a grid of eps."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(eps.shape[0]):
+            out[i] = ew_delta_c(eps[i], &ex[0], &ey[0])
+
+
+cdef inline double root_f(double eps, double logt, const double* ex, const double* ey) noexcept nogil:
+    cdef double v = ew_log_delta_c(eps, ex, ey)
+    if v < -1000.0:
+        v = -1000.0
+    return v - logt
+
+
+cdef double brent_root_c(double a, double b, double log_target, const double* px,
+                        const double* py, double xtol, int maxiter) noexcept nogil:
+    """Brent's zeroin on f(eps) = log delta_raw(eps) - log_target; NaN without a sign change."""
+    cdef double fa, fb, fc, c, d, e, tol, m, s, p, qq, r, mn
+    cdef int i
+    fa = root_f(a, log_target, px, py)
+    fb = root_f(b, log_target, px, py)
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    if (fa > 0.0) == (fb > 0.0):
+        return NAN
+    c = a; fc = fa; d = b - a; e = d
+    for i in range(maxiter):
+        if (fb > 0.0) == (fc > 0.0):
+            c = a; fc = fa; d = b - a; e = d
+        if fabs(fc) < fabs(fb):
+            a = b; b = c; c = a
+            fa = fb; fb = fc; fc = fa
+        tol = 4.4e-16 * fabs(b) + 0.5 * xtol
+        m = 0.5 * (c - b)
+        if fabs(m) <= tol or fb == 0.0:
+            break
+        if fabs(e) >= tol and fabs(fa) > fabs(fb):
+            s = fb / fa
+            if a == c:
+                p = 2.0 * m * s
+                qq = 1.0 - s
+            else:
+                qq = fa / fc
+                r = fb / fc
+                p = s * (2.0 * m * qq * (qq - r) - (b - a) * (r - 1.0))
+                qq = (qq - 1.0) * (r - 1.0) * (s - 1.0)
+            if p > 0.0:
+                qq = -qq
+            else:
+                p = -p
+            mn = 3.0 * m * qq - fabs(tol * qq)
+            if fabs(e * qq) < mn:
+                mn = fabs(e * qq)
+            if 2.0 * p < mn:
+                e = d
+                d = p / qq
+            else:
+                d = m; e = m
+        else:
+            d = m; e = m
+        a = b; fa = fb
+        if fabs(d) > tol:
+            b += d
+        else:
+            b += tol if m > 0.0 else -tol
+        fb = root_f(b, log_target, px, py)
+    return b
+
+
+def ew_root(double a, double b, double log_target, const double[::1] ex, const double[::1] ey,
+            double xtol, int maxiter=200):
+    """Root of log delta_raw(eps) = log_target in [a, b] by Brent's method (zeroin); the
+    bracket must change sign. NaN when it does not."""
+    cdef double r
+    with nogil:
+        r = brent_root_c(a, b, log_target, &ex[0], &ey[0], xtol, maxiter)
+    return r
+
+
+cdef double golden_max_c(double a, double b, double sign, const double* px, const double* py,
+                         int maxiter) noexcept nogil:
+    """Golden-section search for the maximiser of sign * delta_raw on [a, b]."""
+    cdef double g = 0.6180339887498949, c, d, fc, fd
+    cdef int i
+    c = b - g * (b - a)
+    d = a + g * (b - a)
+    fc = sign * ew_delta_c(c, px, py)
+    fd = sign * ew_delta_c(d, px, py)
+    for i in range(maxiter):
+        if b - a <= 1e-13 * (fabs(a) + fabs(b)) + 1e-300:
+            break
+        if fc > fd:
+            b = d; d = c; fd = fc
+            c = b - g * (b - a)
+            fc = sign * ew_delta_c(c, px, py)
+        else:
+            a = c; c = d; fc = fd
+            d = a + g * (b - a)
+            fd = sign * ew_delta_c(d, px, py)
+    return c if fc > fd else d
+
+
+def ew_extremum(double a, double b, double sign, const double[::1] ex, const double[::1] ey,
+                int maxiter=200):
+    """Golden-section search for the maximum of sign * delta_raw on [a, b]:
+    returns (eps, delta_raw(eps))."""
+    cdef double x
+    with nogil:
+        x = golden_max_c(a, b, sign, &ex[0], &ey[0], maxiter)
+    return x, ew_delta_c(x, &ex[0], &ey[0])

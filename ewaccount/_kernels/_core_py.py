@@ -1,0 +1,363 @@
+"""Pure-Python twin of ``_core.pyx``: the same functions, signatures and algorithms,
+selected with ``EWACCOUNT_PURE_PYTHON=1`` (or when the extension is not built).
+
+It is the readable specification of the kernels; see ``_core.pyx`` for the maths.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+NGL = 10
+MAXPANEL = 800
+GLX, GLW = (list(map(float, a)) for a in np.polynomial.legendre.leggauss(NGL))
+LOG_SQRT_2PI = 0.9189385332046727
+SQRT1_2 = 0.7071067811865476
+QUAD_RTOL = 1e-12
+DOMAIN_D = 70.0
+PANEL_WIDTH = 2.0
+SCALES = {0: (0,), 1: (0, 2, 2), 2: (0, 5, 2, 6, 4, 5, 6)}
+
+
+def log_ndtr(z: float) -> float:
+    """log of the standard normal CDF, log Phi(z)."""
+    if z > 6.0:
+        return math.log1p(-0.5 * math.erfc(z * SQRT1_2))
+    if z > -26.0:
+        return math.log(0.5 * math.erfc(-z * SQRT1_2))
+    z2 = 1.0 / (z * z)
+    s = term = 1.0
+    for i in range(1, 13):
+        term = -term * (2 * i - 1) * z2
+        s += term
+    return -0.5 * z * z - LOG_SQRT_2PI - math.log(-z) + math.log(s)
+
+
+class _Tilt:
+    __slots__ = ("q", "mu", "hm2", "t", "shift", "m", "gauss")
+
+    def __init__(self, q: float, mu: float, t: float) -> None:
+        self.q, self.mu, self.hm2, self.t = q, mu, 0.5 * mu * mu, t
+        self.m = 0.0
+        self.gauss = q >= 1.0
+        self.shift = 0.0
+        l0 = t * _pllr(0.0, self)
+        l1 = -0.5 * (t * mu) ** 2 + t * _pllr(t * mu, self)
+        self.shift = max(l0, l1)
+
+
+def _pllr(x: float, p) -> float:
+    u = p.mu * x - p.hm2
+    if p.gauss:
+        return u
+    if u <= 0.0:
+        return math.log1p(p.q * math.expm1(u))
+    v = (1.0 - p.q) * math.exp(-u)
+    if p.q + v > 0.5:
+        return u + math.log1p((1.0 - p.q) * math.expm1(-u))
+    return u + math.log(p.q + v)
+
+
+def pllr(x: float, q: float, mu: float) -> float:
+    """The PLLR L(x) = log(1 - q + q exp(mu x - mu^2/2)) of one step."""
+    p = _Tilt.__new__(_Tilt)
+    p.q, p.mu, p.hm2, p.gauss = q, mu, 0.5 * mu * mu, q >= 1.0
+    return _pllr(x, p)
+
+
+def _integrand(x: float, p, mode: int) -> list:
+    L = _pllr(x, p)
+    w = math.exp(-0.5 * x * x + p.t * L - p.shift)
+    if mode == 0:
+        return [w]
+    if mode == 1:
+        return [w, w * L, w * abs(L)]
+    d = L - p.m
+    ad = abs(d)
+    d2 = d * d
+    return [w * d2, w * d2 * d, w * d2 * d2, w * d2 * d2 * d, w * ad, w * d2 * ad, w * d2 * d2 * ad]
+
+
+def _gl_rule(a: float, b: float, p, mode: int, nc: int) -> list:
+    c, h = 0.5 * (a + b), 0.5 * (b - a)
+    acc = [0.0] * nc
+    for xi, wi in zip(GLX, GLW):
+        f = _integrand(c + h * xi, p, mode)
+        for k in range(nc):
+            acc[k] += wi * f[k]
+    return [v * h for v in acc]
+
+
+def _panel(a: float, b: float, p, mode: int, nc: int):
+    m = 0.5 * (a + b)
+    coarse = _gl_rule(a, b, p, mode, nc)
+    left = _gl_rule(a, m, p, mode, nc)
+    right = _gl_rule(m, b, p, mode, nc)
+    val = [left[k] + right[k] for k in range(nc)]
+    return val, [abs(coarse[k] - val[k]) for k in range(nc)]
+
+
+def _adaptive(p, mode: int, intervals) -> tuple[list, int]:
+    nc = len(SCALES[mode])
+    sc = SCALES[mode]
+    pa, pb, val, err = [], [], [], []
+    for lo, hi in intervals:
+        width = hi - lo
+        if width <= 0.0:
+            continue
+        n = min(max(int(math.ceil(width / PANEL_WIDTH)), 1), MAXPANEL // 4)
+        for j in range(n):
+            a = lo + width * j / n
+            b = lo + width * (j + 1) / n if j + 1 < n else hi
+            v, e = _panel(a, b, p, mode, nc)
+            pa.append(a), pb.append(b), val.append(v), err.append(e)
+    status = 1
+    tot = [0.0] * nc
+    rtol = QUAD_RTOL + 64.0 * 2.2e-16 * abs(p.shift)
+    for _ in range(MAXPANEL):
+        tot = [sum(v[k] for v in val) for k in range(nc)]
+        etot = [sum(e[k] for e in err) for k in range(nc)]
+        status = 0
+        for k in range(nc):
+            if etot[k] > rtol * abs(tot[sc[k]]) + 1e-300:
+                status = 1
+        if status == 0 or len(pa) + 1 >= MAXPANEL:
+            break
+        scale = [abs(tot[sc[k]]) + 1e-300 for k in range(nc)]
+        worst = max(range(len(pa)), key=lambda i: max(err[i][k] / scale[k] for k in range(nc)))
+        m = 0.5 * (pa[worst] + pb[worst])
+        a, b = pa[worst], pb[worst]
+        pb[worst] = m
+        val[worst], err[worst] = _panel(a, m, p, mode, nc)
+        v, e = _panel(m, b, p, mode, nc)
+        pa.append(m), pb.append(b), val.append(v), err.append(e)
+    return tot, status
+
+
+def _domain(p, moments: bool) -> list:
+    D, M, t, mu = DOMAIN_D, p.shift, p.t, p.mu
+    A = 0.5 * t * (t - 1.0) * mu * mu
+    c2 = t * mu
+    iv = []
+    if t >= 0.0:
+        r1sq, r2sq = 2.0 * (D - M), 2.0 * (D + A - M)
+        if r1sq > 0.0:
+            r1 = math.sqrt(r1sq)
+            iv.append([-r1, r1])
+        if r2sq > 0.0:
+            r2 = math.sqrt(r2sq)
+            iv.append([c2 - r2, c2 + r2])
+    else:
+        r1sq = 2.0 * (D + t * math.log1p(-p.q) - M)
+        r2sq = 2.0 * (D + A + t * math.log(p.q) - M)
+        if r1sq <= 0.0 or r2sq <= 0.0:
+            return []
+        r1, r2 = math.sqrt(r1sq), math.sqrt(r2sq)
+        lo, hi = max(-r1, c2 - r2), min(r1, c2 + r2)
+        if hi > lo:
+            iv.append([lo, hi])
+    if len(iv) == 2 and iv[1][0] <= iv[0][1]:
+        iv = [[min(iv[0][0], iv[1][0]), max(iv[0][1], iv[1][1])]]
+    if moments and iv:
+        xb = (math.log((1.0 - p.q) / p.q) + p.hm2) / mu
+        ext = 5.0 * mu
+        if xb < ext:
+            ext = xb if xb > 0.0 else 0.0
+        iv[-1][1] += ext + 1.0
+        iv[0][0] -= 1.0
+    return iv
+
+
+def _split_at(iv: list, x: float) -> list:
+    for i, (lo, hi) in enumerate(iv):
+        if lo < x < hi:
+            return iv[:i] + [[lo, x], [x, hi]] + iv[i + 1:]
+    return iv
+
+
+def _pllr_inverse(l: float, p) -> float:
+    y = math.expm1(l) / p.q if l < 709.0 else math.inf
+    if y <= -1.0:
+        return math.nan
+    return (math.log1p(y) + p.hm2) / p.mu
+
+
+def pllr_moments(q: float, mu: float, t: float, out) -> int:
+    """Tilted moments of the PLLR into out[:8] = [K(t), mean, c2, c3, c4, c5, E|d|, E|d|^3]
+    (c_k central moments, d = L - mean). Returns a status: 0 ok, 1 tolerance not met."""
+    mu2 = mu * mu
+    if q >= 1.0:
+        out[:8] = [0.5 * t * (t - 1.0) * mu2, (t - 0.5) * mu2, mu2, 0.0, 3.0 * mu2 * mu2, 0.0,
+                   mu * math.sqrt(2.0 / math.pi), 2.0 * math.sqrt(2.0 / math.pi) * mu2 * mu]
+        return 0
+    p = _Tilt(q, mu, t)
+    iv = _domain(p, True)
+    r1, s1 = _adaptive(p, 1, _split_at(iv, _pllr_inverse(0.0, p)))
+    i0 = r1[0]
+    p.m = r1[1] / i0
+    r2, s2 = _adaptive(p, 2, _split_at(iv, _pllr_inverse(p.m, p)))
+    out[:8] = [p.shift + math.log(i0) - LOG_SQRT_2PI, p.m] + [r / i0 for r in r2[:6]]
+    return s1 | s2
+
+
+def pllr_cgf(q: float, mu: float, t, out) -> int:
+    """K(t_i) = log E_P[exp(t_i L)] for every t_i into out. Returns the OR of statuses."""
+    s = 0
+    for i in range(len(t)):
+        ti = float(t[i])
+        if q >= 1.0:
+            out[i] = 0.5 * ti * (ti - 1.0) * mu * mu
+            continue
+        p = _Tilt(q, mu, ti)
+        r, si = _adaptive(p, 0, _domain(p, False))
+        out[i] = p.shift + math.log(r[0]) - LOG_SQRT_2PI
+        s |= si
+    return s
+
+
+# ---------------------------------------------------------------------------------------
+# Edgeworth survival functions and the privacy profile (see _core.pyx)
+
+def _log_sf(x: float, e) -> tuple[int, float]:
+    z = (x - e[0]) / e[1]
+    ls = log_ndtr(-z)
+    c = e[10]
+    for k in range(9, 1, -1):
+        c = c * z + e[k]
+    if c == 0.0:
+        return 1, ls
+    cr = c * math.exp(-0.5 * z * z - LOG_SQRT_2PI - ls)
+    if cr > -1.0:
+        return 1, ls + math.log1p(cr)
+    if cr == -1.0:
+        return 0, -math.inf
+    return -1, ls + math.log(-1.0 - cr)
+
+
+def ew_log_sf(x: float, e) -> tuple[int, float]:
+    """(sign, log|S(x)|) of an Edgeworth survival function."""
+    return _log_sf(float(x), [float(v) for v in e])
+
+
+def _delta(eps: float, ex, ey) -> float:
+    sx, lx = _log_sf(eps, ex)
+    sy, ly = _log_sf(eps, ey)
+    if sx > 0 and sy > 0:
+        a = eps + lx - ly
+        if a > 700.0:
+            return -math.exp(ly + a) if ly + a < 709.0 else -math.inf
+        return -math.exp(ly) * math.expm1(a)
+    vy = sy * math.exp(ly) if sy != 0 else 0.0
+    vx = sx * _exp(eps + lx) if sx != 0 else 0.0
+    return vy - vx
+
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x < 709.0 else math.inf
+
+
+def _log_delta(eps: float, ex, ey) -> float:
+    sx, lx = _log_sf(eps, ex)
+    sy, ly = _log_sf(eps, ey)
+    if sx > 0 and sy > 0:
+        a = eps + lx - ly
+        if a >= 0.0:
+            return -math.inf
+        return ly + math.log(-math.expm1(a))
+    v = _delta(eps, ex, ey)
+    return math.log(v) if v > 0.0 else -math.inf
+
+
+def ew_delta(eps: float, ex, ey) -> float:
+    """Raw Edgeworth delta(eps) for the null expansion ex and the alternative ey."""
+    return _delta(float(eps), list(map(float, ex)), list(map(float, ey)))
+
+
+def ew_log_delta(eps: float, ex, ey) -> float:
+    """log of the raw Edgeworth delta(eps); -inf where it is <= 0."""
+    return _log_delta(float(eps), list(map(float, ex)), list(map(float, ey)))
+
+
+def ew_delta_grid(eps, ex, ey, out) -> None:
+    """Raw Edgeworth delta on a grid of eps."""
+    ex, ey = list(map(float, ex)), list(map(float, ey))
+    for i in range(len(eps)):
+        out[i] = _delta(float(eps[i]), ex, ey)
+
+
+def ew_root(a: float, b: float, log_target: float, ex, ey, xtol: float, maxiter: int = 200) -> float:
+    """Root of log delta_raw(eps) = log_target in [a, b] by Brent's method (zeroin); the
+    bracket must change sign. NaN when it does not."""
+    ex, ey = list(map(float, ex)), list(map(float, ey))
+
+    def f(x):
+        return max(_log_delta(x, ex, ey), -1000.0) - log_target
+
+    fa, fb = f(a), f(b)
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    if (fa > 0.0) == (fb > 0.0):
+        return math.nan
+    c, fc = a, fa
+    d = e = b - a
+    for _ in range(maxiter):
+        if (fb > 0.0) == (fc > 0.0):
+            c, fc = a, fa
+            d = e = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol = 4.4e-16 * abs(b) + 0.5 * xtol
+        m = 0.5 * (c - b)
+        if abs(m) <= tol or fb == 0.0:
+            break
+        if abs(e) >= tol and abs(fa) > abs(fb):
+            s = fb / fa
+            if a == c:
+                p = 2.0 * m * s
+                qq = 1.0 - s
+            else:
+                qq = fa / fc
+                r = fb / fc
+                p = s * (2.0 * m * qq * (qq - r) - (b - a) * (r - 1.0))
+                qq = (qq - 1.0) * (r - 1.0) * (s - 1.0)
+            if p > 0.0:
+                qq = -qq
+            else:
+                p = -p
+            if 2.0 * p < min(3.0 * m * qq - abs(tol * qq), abs(e * qq)):
+                e = d
+                d = p / qq
+            else:
+                d = e = m
+        else:
+            d = e = m
+        a, fa = b, fb
+        b += d if abs(d) > tol else (tol if m > 0.0 else -tol)
+        fb = f(b)
+    return b
+
+
+def ew_extremum(a: float, b: float, sign: float, ex, ey, maxiter: int = 200) -> tuple[float, float]:
+    """Golden-section search for the maximum of sign * delta_raw on [a, b]:
+    returns (eps, delta_raw(eps))."""
+    ex, ey = list(map(float, ex)), list(map(float, ey))
+    g = 0.6180339887498949
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = sign * _delta(c, ex, ey), sign * _delta(d, ex, ey)
+    for _ in range(maxiter):
+        if b - a <= 1e-13 * (abs(a) + abs(b)) + 1e-300:
+            break
+        if fc > fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = sign * _delta(c, ex, ey)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = sign * _delta(d, ex, ey)
+    x = c if fc > fd else d
+    return x, _delta(x, ex, ey)
