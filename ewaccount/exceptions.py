@@ -1,0 +1,7 @@
+"""Warnings raised by ewaccount (errors are plain ``ValueError`` / ``TypeError``)."""
+
+
+class EdgeworthWarning(UserWarning):
+    """The Edgeworth expansion is unreliable here: the standardised cumulants of the sum
+    are large, or the raw expansion left [0, 1] or is non-monotone above the answer.
+    The number is an estimate either way; this says it may be far from the truth."""
