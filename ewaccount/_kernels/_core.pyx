@@ -51,10 +51,11 @@ SCALE2[0] = 0; SCALE2[1] = 5; SCALE2[2] = 2; SCALE2[3] = 6; SCALE2[4] = 4; SCALE
 # normal distribution in log space
 
 cdef inline double log_ndtr_c(double z) noexcept nogil:
-    """log Phi(z), accurate in both tails (Phi-bar by erfc, asymptotic series below -26)."""
+    """log Phi(z), accurate in both tails: log1p(-Phi-bar(z)) for z > 0, log Phi(z) by erfc
+    down to -26, the asymptotic series of the Mills ratio below."""
     cdef double z2, s, term, k
     cdef int i
-    if z > 6.0:
+    if z > 0.0:
         return log1p(-0.5 * erfc(z * SQRT1_2))
     if z > -26.0:
         return log(0.5 * erfc(-z * SQRT1_2))
@@ -87,18 +88,14 @@ cdef struct Tilt:
 
 
 cdef inline double pllr_c(double x, const Tilt* p) noexcept nogil:
-    """L(x) without overflow or cancellation: log1p(q expm1(u)) for u <= 0, else
-    u + log(q + (1-q) e^{-u})."""
+    """L(x) without overflow or cancellation: log1p(q expm1(u)), and
+    u + log(q + (1-q) e^{-u}) where expm1(u) would overflow."""
     cdef double u = p.mu * x - p.hm2
-    cdef double v
     if p.gauss:
         return u
-    if u <= 0.0:
+    if u < 700.0:
         return log1p(p.q * expm1(u))
-    v = (1.0 - p.q) * exp(-u)
-    if p.q + v > 0.5:
-        return u + log1p((1.0 - p.q) * expm1(-u))
-    return u + log(p.q + v)
+    return u + log(p.q + (1.0 - p.q) * exp(-u))
 
 
 def pllr(double x, double q, double mu):
@@ -108,10 +105,33 @@ def pllr(double x, double q, double mu):
     return pllr_c(x, &p)
 
 
+cdef inline double cgf_deviation(double x, const Tilt* p) noexcept nogil:
+    """phi-weight (unnormalised) times (1+y)^t - 1 - t y, y = q expm1(u): its integral is
+    e^{K(t)} - 1 because E_P[y] = 0, so K = log1p(J) keeps relative accuracy when K is small.
+    A series in y where |y| and |t y| are small (terms C(t, k) y^k, k >= 2)."""
+    cdef double u = p.mu * x - p.hm2, g = exp(-0.5 * x * x), y, term, s
+    cdef int k
+    y = p.q * expm1(u) if u < 700.0 else INFINITY
+    if fabs(y) < 0.1 and fabs(p.t * y) < 0.1:
+        term = 0.5 * p.t * (p.t - 1.0) * y * y
+        s = term
+        for k in range(2, 60):
+            term *= (p.t - k) / (k + 1.0) * y
+            s += term
+            if fabs(term) <= 1e-17 * fabs(s):
+                break
+        return g * s
+    return exp(-0.5 * x * x + p.t * pllr_c(x, p)) - g - p.t * p.q * (exp(-0.5 * x * x + u) - g)
+
+
 cdef inline int integrand(double x, const Tilt* p, int mode, double* out) noexcept nogil:
-    cdef double L = pllr_c(x, p)
-    cdef double w = exp(-0.5 * x * x + p.t * L - p.shift)
+    cdef double L, w
     cdef double d, ad, d2
+    if mode == 3:
+        out[0] = cgf_deviation(x, p)
+        return 1
+    L = pllr_c(x, p)
+    w = exp(-0.5 * x * x + p.t * L - p.shift)
     if mode == 0:
         out[0] = w
         return 1
@@ -134,7 +154,7 @@ cdef inline int integrand(double x, const Tilt* p, int mode, double* out) noexce
 
 
 cdef inline int ncomp(int mode) noexcept nogil:
-    if mode == 0:
+    if mode == 0 or mode == 3:
         return 1
     if mode == 1:
         return 3
@@ -142,7 +162,7 @@ cdef inline int ncomp(int mode) noexcept nogil:
 
 
 cdef inline const int* scales(int mode) noexcept nogil:
-    if mode == 0:
+    if mode == 0 or mode == 3:
         return SCALE0
     if mode == 1:
         return SCALE1
@@ -388,6 +408,10 @@ cdef int pllr_cgf_c(double q, double mu, double t, double* out) noexcept nogil:
         return 0
     tilt_init(&p, q, mu, t)
     n = domain(&p, 0, lo, hi)
+    if p.shift < 1.0:  # K moderate: the deviation form keeps relative accuracy near K = 0
+        s = adaptive(&p, 3, lo, hi, n, r)
+        out[0] = log1p(r[0] / 2.5066282746310002)
+        return s
     s = adaptive(&p, 0, lo, hi, n, r)
     out[0] = p.shift + log(r[0]) - LOG_SQRT_2PI
     return s

@@ -17,12 +17,12 @@ SQRT1_2 = 0.7071067811865476
 QUAD_RTOL = 1e-12
 DOMAIN_D = 70.0
 PANEL_WIDTH = 2.0
-SCALES = {0: (0,), 1: (0, 2, 2), 2: (0, 5, 2, 6, 4, 5, 6)}
+SCALES = {0: (0,), 1: (0, 2, 2), 2: (0, 5, 2, 6, 4, 5, 6), 3: (0,)}
 
 
 def log_ndtr(z: float) -> float:
     """log of the standard normal CDF, log Phi(z)."""
-    if z > 6.0:
+    if z > 0.0:
         return math.log1p(-0.5 * math.erfc(z * SQRT1_2))
     if z > -26.0:
         return math.log(0.5 * math.erfc(-z * SQRT1_2))
@@ -51,12 +51,9 @@ def _pllr(x: float, p) -> float:
     u = p.mu * x - p.hm2
     if p.gauss:
         return u
-    if u <= 0.0:
+    if u < 700.0:
         return math.log1p(p.q * math.expm1(u))
-    v = (1.0 - p.q) * math.exp(-u)
-    if p.q + v > 0.5:
-        return u + math.log1p((1.0 - p.q) * math.expm1(-u))
-    return u + math.log(p.q + v)
+    return u + math.log(p.q + (1.0 - p.q) * math.exp(-u))
 
 
 def pllr(x: float, q: float, mu: float) -> float:
@@ -66,7 +63,25 @@ def pllr(x: float, q: float, mu: float) -> float:
     return _pllr(x, p)
 
 
+def _cgf_deviation(x: float, p) -> float:
+    u = p.mu * x - p.hm2
+    g = math.exp(-0.5 * x * x)
+    y = p.q * math.expm1(u) if u < 700.0 else math.inf
+    if abs(y) < 0.1 and abs(p.t * y) < 0.1:
+        term = 0.5 * p.t * (p.t - 1.0) * y * y
+        s = term
+        for k in range(2, 60):
+            term *= (p.t - k) / (k + 1.0) * y
+            s += term
+            if abs(term) <= 1e-17 * abs(s):
+                break
+        return g * s
+    return math.exp(-0.5 * x * x + p.t * _pllr(x, p)) - g - p.t * p.q * (math.exp(-0.5 * x * x + u) - g)
+
+
 def _integrand(x: float, p, mode: int) -> list:
+    if mode == 3:
+        return [_cgf_deviation(x, p)]
     L = _pllr(x, p)
     w = math.exp(-0.5 * x * x + p.t * L - p.shift)
     if mode == 0:
@@ -210,8 +225,12 @@ def pllr_cgf(q: float, mu: float, t, out) -> int:
             out[i] = 0.5 * ti * (ti - 1.0) * mu * mu
             continue
         p = _Tilt(q, mu, ti)
-        r, si = _adaptive(p, 0, _domain(p, False))
-        out[i] = p.shift + math.log(r[0]) - LOG_SQRT_2PI
+        if p.shift < 1.0:
+            r, si = _adaptive(p, 3, _domain(p, False))
+            out[i] = math.log1p(r[0] / 2.5066282746310002)
+        else:
+            r, si = _adaptive(p, 0, _domain(p, False))
+            out[i] = p.shift + math.log(r[0]) - LOG_SQRT_2PI
         s |= si
     return s
 
