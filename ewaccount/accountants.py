@@ -217,24 +217,23 @@ class EdgeworthAccountant(CumulantAccountant):
     def _epsilon(self, delta: float) -> float:
         profiles = self.profiles()
         eps = max(p.epsilon(delta) for p in profiles)
-        self._warn_if_unreliable(profiles, eps)
+        self._warn_if_unreliable(profiles, eps, delta)
         return eps
 
     def _delta(self, epsilon: float) -> float:
         profiles = self.profiles()
-        self._warn_if_unreliable(profiles, epsilon)
-        return max(p.delta(epsilon) for p in profiles)
+        delta = max(p.delta(epsilon) for p in profiles)
+        self._warn_if_unreliable(profiles, epsilon, delta)
+        return delta
 
     @staticmethod
-    def _warn_if_unreliable(profiles, eps: float) -> None:
+    def _warn_if_unreliable(profiles, eps: float, delta: float) -> None:
         reasons = []
         for p in profiles:
             d = p.diagnostics
             if d.unreliable:
                 reasons.append(f"|lambda3| = {d.lambda3:.3g}, |lambda4| = {d.lambda4:.3g} of the sum")
-            if d.left_unit_interval:
-                reasons.append(f"the raw expansion ranges over [{d.raw_min:.3g}, {d.raw_max:.3g}]")
-            if p.nonmonotone_above(eps):
+            if delta > 0 and p.nonmonotone_above(eps, delta):
                 reasons.append("the raw expansion is non-monotone above the answer")
         if reasons:
             warnings.warn(EdgeworthWarning("Edgeworth estimate may be unreliable: "

@@ -210,8 +210,19 @@ class EdgeworthProfile:
         root = core.ew_root(a, b, math.log(delta), self.ex, self.ey, 1e-15 * max(abs(a), abs(b)))
         if math.isnan(root):  # bracket lost to rounding: the grid point is within tolerance
             root = a
-        return max(float(root), 0.0)
+        root = max(float(root), 0.0)
+        # Where delta_raw is a small difference of two O(1) terms, rounding can leave the
+        # root a few ulps short; step up (at most to b) so that delta(eps(delta)) <= delta.
+        step = 1e-14 * max(root, 1e-300)
+        while self.delta(root) > delta and root < b:
+            root = min(root + step, b)
+            step *= 4.0
+        return root
 
-    def nonmonotone_above(self, eps: float) -> bool:
-        """True when delta_raw has a turning point above eps (a second crossing is possible)."""
-        return bool(np.any(self._ext_locs > eps))
+    def nonmonotone_above(self, eps: float, scale: float) -> bool:
+        """True when delta_raw turns above eps at a height that matters at ``scale`` (a
+        turning point with |delta_raw| >= 1e-3 scale): another crossing was possible."""
+        if not self._ext_locs.size:
+            return False
+        vals = np.array([self.delta_raw(x) for x in self._ext_locs[self._ext_locs > eps]])
+        return bool(np.any(np.abs(vals) >= 1e-3 * scale))
