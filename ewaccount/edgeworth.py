@@ -219,10 +219,8 @@ class EdgeworthProfile:
             step *= 4.0
         return root
 
-    def nonmonotone_above(self, eps: float, scale: float) -> bool:
-        """True when delta_raw turns above eps at a height that matters at ``scale`` (a
-        turning point with |delta_raw| >= 1e-3 scale): another crossing was possible."""
-        if not self._ext_locs.size:
-            return False
-        vals = np.array([self.delta_raw(x) for x in self._ext_locs[self._ext_locs > eps]])
-        return bool(np.any(np.abs(vals) >= 1e-3 * scale))
+    def nonmonotone_above(self, eps: float, delta: float) -> bool:
+        """True when delta_raw rises again above eps to a local maximum >= delta/10: a
+        further crossing of delta was close (the answer is sensitive to the expansion)."""
+        k = int(np.searchsorted(self._max_locs, eps, side="right"))
+        return bool(k < self._max_suffix.size and self._max_suffix[k] >= 0.1 * delta)

@@ -198,9 +198,15 @@ def test_warning_where_the_expansion_is_unreliable():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ew.EdgeworthWarning)
         acc_for(0.01, 1.5, 10_000).get_epsilon(1e-5)       # near-Gaussian: no warning
+    # order 3 at sigma=0.6, q=0.001, T=100 oscillates from -4 to +6 (DESIGN.md section 2):
+    # at a delta just above its last local maximum, the curve rises again above the answer
+    acc = acc_for(0.001, 0.6, 100, order=3, ordering="pq")
+    (p,) = acc.profiles()
+    delta = 0.5 * (1.0 + float(p._max_suffix[-1]))
+    assert 0 < delta < 1
     with pytest.warns(ew.EdgeworthWarning, match="non-monotone"):
-        # the "qp" expansion turns (down to -2.5e88) above the reported eps
-        acc_for(0.5, 2.0, 100_000).get_epsilon(1e-5)
+        eps = acc.get_epsilon(delta)
+    assert eps < p._max_locs[-1]
 
 
 @given(q=st.floats(1e-6, 1.0), s=st.floats(0.3, 1e3), T=st.integers(1, 10**9),
