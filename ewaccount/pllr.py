@@ -54,9 +54,14 @@ def tilted_moments(q: float, mu: float, t: float) -> TiltedMoments:
 
 @lru_cache(maxsize=16384)
 def step_cumulants(q: float, mu: float) -> tuple[np.ndarray, np.ndarray]:
-    """(kappa_1..5 of X, kappa_1..5 of Y) for one step; read-only arrays."""
-    cx = tilted_moments(q, mu, 0.0).cumulants()
-    cy = tilted_moments(q, mu, 1.0).cumulants()
+    """(kappa_1..5 of X, kappa_1..5 of Y) for one step; read-only arrays. Both laws come
+    from one set of integrand evaluations (dQ/dP = e^L)."""
+    out = np.empty(16)
+    core.pllr_moments_xy(float(q), float(mu), out)
+    if not np.all(np.isfinite(out)):
+        raise QuadratureError(f"PLLR moments not finite for q={q!r}, mu={mu!r}: {out}")
+    cx = TiltedMoments(*map(float, out[:8])).cumulants()
+    cy = TiltedMoments(*map(float, out[8:])).cumulants()
     cx.setflags(write=False)
     cy.setflags(write=False)
     return cx, cy

@@ -22,7 +22,7 @@ import numpy as _np
 
 cdef enum:
     NGL = 10          # Gauss-Legendre nodes per panel
-    MAXC = 8          # integrand components
+    MAXC = 16         # integrand components
     MAXPANEL = 800    # panels of the adaptive quadrature
 
 cdef double GLX[NGL]
@@ -35,16 +35,22 @@ for _i in range(NGL):
 cdef double LOG_SQRT_2PI = 0.9189385332046727
 cdef double SQRT1_2 = 0.7071067811865476
 cdef double QUAD_RTOL = 1e-12     # on the (pessimistic) coarse-vs-fine error estimate
-cdef double DOMAIN_D = 70.0       # integrate where log-weight >= max - DOMAIN_D
-cdef double PANEL_WIDTH = 2.0
+cdef double DOMAIN_D = 60.0
+cdef double PANEL_WIDTH = 4.0
 
 # which component's total sets the error scale of each component, per mode
 cdef int SCALE0[1]
 cdef int SCALE1[3]
 cdef int SCALE2[7]
+cdef int SCALE4[6]
+cdef int SCALE5[14]
 SCALE0[0] = 0
 SCALE1[0] = 0; SCALE1[1] = 2; SCALE1[2] = 2
 SCALE2[0] = 0; SCALE2[1] = 5; SCALE2[2] = 2; SCALE2[3] = 6; SCALE2[4] = 4; SCALE2[5] = 5; SCALE2[6] = 6
+SCALE4[0] = 0; SCALE4[1] = 2; SCALE4[2] = 2; SCALE4[3] = 3; SCALE4[4] = 5; SCALE4[5] = 5
+for _i in range(7):
+    SCALE5[_i] = SCALE2[_i]
+    SCALE5[7 + _i] = 7 + SCALE2[_i]
 
 
 # ---------------------------------------------------------------------------------------
@@ -84,6 +90,7 @@ cdef struct Tilt:
     double t
     double shift      # log-weight subtracted before exponentiating
     double m          # centre of the central moments
+    double my         # centre of the moments under Q (modes 4 and 5)
     int gauss         # q == 1: L = mu x - mu^2/2 exactly
 
 
@@ -124,12 +131,33 @@ cdef inline double cgf_deviation(double x, const Tilt* p) noexcept nogil:
     return exp(-0.5 * x * x + p.t * pllr_c(x, p)) - g - p.t * p.q * (exp(-0.5 * x * x + u) - g)
 
 
+cdef inline void central(double w, double d, double* out) noexcept nogil:
+    cdef double ad = fabs(d), d2 = d * d
+    out[0] = w * d2
+    out[1] = w * d2 * d
+    out[2] = w * d2 * d2
+    out[3] = w * d2 * d2 * d
+    out[4] = w * ad
+    out[5] = w * d2 * ad
+    out[6] = w * d2 * d2 * ad
+
+
 cdef inline int integrand(double x, const Tilt* p, int mode, double* out) noexcept nogil:
-    cdef double L, w
-    cdef double d, ad, d2
+    cdef double L, w, wy
     if mode == 3:
         out[0] = cgf_deviation(x, p)
         return 1
+    if mode >= 4:  # under P (weight phi) and under Q (weight phi e^L) together; shift 0
+        L = pllr_c(x, p)
+        w = exp(-0.5 * x * x)
+        wy = exp(-0.5 * x * x + L)
+        if mode == 4:
+            out[0] = w; out[1] = w * L; out[2] = w * fabs(L)
+            out[3] = wy; out[4] = wy * L; out[5] = wy * fabs(L)
+            return 6
+        central(w, L - p.m, out)
+        central(wy, L - p.my, out + 7)
+        return 14
     L = pllr_c(x, p)
     w = exp(-0.5 * x * x + p.t * L - p.shift)
     if mode == 0:
@@ -140,16 +168,7 @@ cdef inline int integrand(double x, const Tilt* p, int mode, double* out) noexce
         out[1] = w * L
         out[2] = w * fabs(L)
         return 3
-    d = L - p.m
-    ad = fabs(d)
-    d2 = d * d
-    out[0] = w * d2
-    out[1] = w * d2 * d
-    out[2] = w * d2 * d2
-    out[3] = w * d2 * d2 * d
-    out[4] = w * ad
-    out[5] = w * d2 * ad
-    out[6] = w * d2 * d2 * ad
+    central(w, L - p.m, out)
     return 7
 
 
@@ -158,6 +177,10 @@ cdef inline int ncomp(int mode) noexcept nogil:
         return 1
     if mode == 1:
         return 3
+    if mode == 4:
+        return 6
+    if mode == 5:
+        return 14
     return 7
 
 
@@ -166,6 +189,10 @@ cdef inline const int* scales(int mode) noexcept nogil:
         return SCALE0
     if mode == 1:
         return SCALE1
+    if mode == 4:
+        return SCALE4
+    if mode == 5:
+        return SCALE5
     return SCALE2
 
 
@@ -346,6 +373,7 @@ cdef inline void tilt_init(Tilt* p, double q, double mu, double t) noexcept nogi
     p.hm2 = 0.5 * mu * mu
     p.t = t
     p.m = 0.0
+    p.my = 0.0
     p.gauss = q >= 1.0
     p.shift = 0.0
     l0 = t * pllr_c(0.0, p)
@@ -414,6 +442,60 @@ cdef int pllr_cgf_c(double q, double mu, double t, double* out) noexcept nogil:
         return s
     s = adaptive(&p, 0, lo, hi, n, r)
     out[0] = p.shift + log(r[0]) - LOG_SQRT_2PI
+    return s
+
+
+cdef int pllr_moments_xy_c(double q, double mu, double* out) noexcept nogil:
+    """The moments of pllr_moments_c at t = 0 (under P) into out[:8] and at t = 1 (under
+    Q) into out[8:16], from one set of integrand evaluations: dQ/dP = e^L."""
+    cdef Tilt p
+    cdef Tilt p1
+    cdef double lo[6]
+    cdef double hi[6]
+    cdef double lo1[2]
+    cdef double hi1[2]
+    cdef double r1[6]
+    cdef double r2[14]
+    cdef int n, n1, s1, s2, i, k
+    cdef double mx, my
+    if q >= 1.0:
+        s1 = pllr_moments_c(q, mu, 0.0, out)
+        return s1 | pllr_moments_c(q, mu, 1.0, out + 8)
+    tilt_init(&p, q, mu, 0.0)
+    tilt_init(&p1, q, mu, 1.0)
+    n = domain(&p, 1, lo, hi)
+    n1 = domain(&p1, 1, lo1, hi1)
+    for i in range(n1):  # one hull of both domains
+        if lo1[i] < lo[0]:
+            lo[0] = lo1[i]
+        if hi1[i] > hi[n - 1]:
+            hi[n - 1] = hi1[i]
+    if n == 2 and lo[1] <= hi[0]:
+        hi[0] = hi[1]
+        n = 1
+    p.shift = 0.0
+    n = split_at(lo, hi, n, pllr_inverse(0.0, &p))
+    s1 = adaptive(&p, 4, lo, hi, n, r1)
+    mx = r1[1] / r1[0]
+    my = r1[4] / r1[3]
+    n = split_at(lo, hi, n, pllr_inverse(mx, &p))
+    n = split_at(lo, hi, n, pllr_inverse(my, &p))
+    p.m = mx
+    p.my = my
+    s2 = adaptive(&p, 5, lo, hi, n, r2)
+    for k in range(2):
+        out[8 * k] = log(r1[3 * k]) - LOG_SQRT_2PI
+        out[8 * k + 1] = mx if k == 0 else my
+        for i in range(6):
+            out[8 * k + 2 + i] = r2[7 * k + i] / r1[3 * k]
+    return s1 | s2
+
+
+def pllr_moments_xy(double q, double mu, double[::1] out):
+    """pllr_moments at t = 0 into out[:8] and at t = 1 into out[8:16], in one pass."""
+    cdef int s
+    with nogil:
+        s = pllr_moments_xy_c(q, mu, &out[0])
     return s
 
 

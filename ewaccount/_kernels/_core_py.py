@@ -15,9 +15,10 @@ GLX, GLW = (list(map(float, a)) for a in np.polynomial.legendre.leggauss(NGL))
 LOG_SQRT_2PI = 0.9189385332046727
 SQRT1_2 = 0.7071067811865476
 QUAD_RTOL = 1e-12
-DOMAIN_D = 70.0
-PANEL_WIDTH = 2.0
-SCALES = {0: (0,), 1: (0, 2, 2), 2: (0, 5, 2, 6, 4, 5, 6), 3: (0,)}
+DOMAIN_D = 60.0
+PANEL_WIDTH = 4.0
+SCALES = {0: (0,), 1: (0, 2, 2), 2: (0, 5, 2, 6, 4, 5, 6), 3: (0,), 4: (0, 2, 2, 3, 5, 5)}
+SCALES[5] = SCALES[2] + tuple(7 + k for k in SCALES[2])
 
 
 def log_ndtr(z: float) -> float:
@@ -35,11 +36,11 @@ def log_ndtr(z: float) -> float:
 
 
 class _Tilt:
-    __slots__ = ("q", "mu", "hm2", "t", "shift", "m", "gauss")
+    __slots__ = ("q", "mu", "hm2", "t", "shift", "m", "my", "gauss")
 
     def __init__(self, q: float, mu: float, t: float) -> None:
         self.q, self.mu, self.hm2, self.t = q, mu, 0.5 * mu * mu, t
-        self.m = 0.0
+        self.m = self.my = 0.0
         self.gauss = q >= 1.0
         self.shift = 0.0
         l0 = t * _pllr(0.0, self)
@@ -79,19 +80,28 @@ def _cgf_deviation(x: float, p) -> float:
     return math.exp(-0.5 * x * x + p.t * _pllr(x, p)) - g - p.t * p.q * (math.exp(-0.5 * x * x + u) - g)
 
 
+def _central(w: float, d: float) -> list:
+    ad = abs(d)
+    d2 = d * d
+    return [w * d2, w * d2 * d, w * d2 * d2, w * d2 * d2 * d, w * ad, w * d2 * ad, w * d2 * d2 * ad]
+
+
 def _integrand(x: float, p, mode: int) -> list:
     if mode == 3:
         return [_cgf_deviation(x, p)]
     L = _pllr(x, p)
+    if mode >= 4:
+        w = math.exp(-0.5 * x * x)
+        wy = math.exp(-0.5 * x * x + L)
+        if mode == 4:
+            return [w, w * L, w * abs(L), wy, wy * L, wy * abs(L)]
+        return _central(w, L - p.m) + _central(wy, L - p.my)
     w = math.exp(-0.5 * x * x + p.t * L - p.shift)
     if mode == 0:
         return [w]
     if mode == 1:
         return [w, w * L, w * abs(L)]
-    d = L - p.m
-    ad = abs(d)
-    d2 = d * d
-    return [w * d2, w * d2 * d, w * d2 * d2, w * d2 * d2 * d, w * ad, w * d2 * ad, w * d2 * d2 * ad]
+    return _central(w, L - p.m)
 
 
 def _gl_rule(a: float, b: float, p, mode: int, nc: int) -> list:
@@ -213,6 +223,32 @@ def pllr_moments(q: float, mu: float, t: float, out) -> int:
     p.m = r1[1] / i0
     r2, s2 = _adaptive(p, 2, _split_at(iv, _pllr_inverse(p.m, p)))
     out[:8] = [p.shift + math.log(i0) - LOG_SQRT_2PI, p.m] + [r / i0 for r in r2[:6]]
+    return s1 | s2
+
+
+def pllr_moments_xy(q: float, mu: float, out) -> int:
+    """pllr_moments at t = 0 into out[:8] and at t = 1 into out[8:16], in one pass."""
+    if q >= 1.0:
+        a, b = [0.0] * 8, [0.0] * 8
+        pllr_moments(q, mu, 0.0, a)
+        pllr_moments(q, mu, 1.0, b)
+        out[:16] = a + b
+        return 0
+    p, p1 = _Tilt(q, mu, 0.0), _Tilt(q, mu, 1.0)
+    iv, iv1 = _domain(p, True), _domain(p1, True)
+    for lo, hi in iv1:
+        iv[0][0] = min(iv[0][0], lo)
+        iv[-1][1] = max(iv[-1][1], hi)
+    if len(iv) == 2 and iv[1][0] <= iv[0][1]:
+        iv = [[iv[0][0], iv[1][1]]]
+    p.shift = 0.0
+    r1, s1 = _adaptive(p, 4, _split_at(iv, _pllr_inverse(0.0, p)))
+    mx, my = r1[1] / r1[0], r1[4] / r1[3]
+    iv = _split_at(_split_at(iv, _pllr_inverse(mx, p)), _pllr_inverse(my, p))
+    p.m, p.my = mx, my
+    r2, s2 = _adaptive(p, 5, iv)
+    out[:16] = ([math.log(r1[0]) - LOG_SQRT_2PI, mx] + [r / r1[0] for r in r2[:6]]
+                + [math.log(r1[3]) - LOG_SQRT_2PI, my] + [r / r1[3] for r in r2[7:13]])
     return s1 | s2
 
 
