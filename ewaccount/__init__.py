@@ -7,10 +7,10 @@ accountants, on Cython kernels.
 'estimate'
 """
 from ._kernels import COMPILED
-from .accountants import Accountant, EdgeworthAccountant
+from .accountants import Accountant, EdgeworthAccountant, SaddlePointAccountant
 from .api import delta, epsilon
 from .calibrate import calibrate_noise
-from .exceptions import EdgeworthWarning
+from .exceptions import EdgeworthWarning, SaddlePointWarning
 from .mechanisms import Gaussian, PoissonGaussian
 from .methods import METHODS
 from .results import EpsilonResult
@@ -19,5 +19,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Accountant", "COMPILED", "EdgeworthAccountant", "EdgeworthWarning", "EpsilonResult",
-    "Gaussian", "METHODS", "PoissonGaussian", "calibrate_noise", "delta", "epsilon",
+    "Gaussian", "METHODS", "PoissonGaussian", "SaddlePointAccountant", "SaddlePointWarning",
+    "calibrate_noise", "delta", "epsilon",
 ]

@@ -160,8 +160,9 @@ class EdgeworthProfile:
         core.ew_delta_grid(grid, self.ex, self.ey, vals)
         self._end = b
         # extrema: sign changes of the differences, ignoring rounding-level steps
-        dv = np.diff(vals)
-        noise = 1e-13 * np.maximum(np.abs(vals[:-1]), np.abs(vals[1:])) + 1e-300
+        finite = np.clip(vals, -1e300, 1e300)  # the raw curve can overflow far out
+        dv = np.diff(finite)
+        noise = 1e-13 * np.maximum(np.abs(finite[:-1]), np.abs(finite[1:])) + 1e-300
         sgn = np.where(np.abs(dv) > noise, np.sign(dv), 0.0)
         idx = np.flatnonzero(sgn)
         turns = np.flatnonzero(sgn[idx[:-1]] != sgn[idx[1:]]) if idx.size > 1 else idx[:0]

@@ -2,10 +2,11 @@
 calibration, ``compare`` and the CLI."""
 from __future__ import annotations
 
-from .accountants import Accountant, EdgeworthAccountant
+from .accountants import Accountant, EdgeworthAccountant, SaddlePointAccountant
 
 METHODS: dict[str, type] = {
     "edgeworth": EdgeworthAccountant,
+    "saddlepoint": SaddlePointAccountant,
 }
 
 
