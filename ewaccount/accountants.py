@@ -7,20 +7,34 @@ whatever the number of steps.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _validation as v
 from . import mechanisms as mech
+from ._kernels import core
 from .edgeworth import EdgeworthProfile, oriented
 from .exceptions import EdgeworthWarning, SaddlePointWarning
 from .pllr import step_cumulants
 from .results import EpsilonResult
 
 STATE_FORMAT = "ewaccount.ledger"
+
+
+class FiniteSampleBound(NamedTuple):
+    """eps interval from the finite-sample Edgeworth bound; ``eps_upp`` is inf if vacuous."""
+
+    eps_low: float
+    eps_estimate: float
+    eps_upp: float
+    Delta_X: float
+    Delta_Y: float
+    vacuous: bool
+    note: str
 STATE_VERSION = 1
 
 
@@ -225,6 +239,45 @@ class EdgeworthAccountant(CumulantAccountant):
         delta = max(p.delta(epsilon) for p in profiles)
         self._warn_if_unreliable(profiles, epsilon, delta)
         return delta
+
+    def finite_sample_bound(self, delta: float) -> FiniteSampleBound:
+        """The finite-sample bound the Edgeworth papers cite: [eps_low, eps_upp] around the
+        order-1 estimate from the Derumigny-Girard-Guyonvarch bound on sup|F - G|
+        (arXiv 2101.05780; research/edgeworth.md section 6) under both hypotheses.
+
+        ``vacuous=True`` (eps_upp = inf) whenever the bound certifies nothing -- almost
+        always at DP-SGD deltas. Proven for identically distributed steps only: a ledger
+        with several distinct mechanisms gets ``vacuous=True`` and says why.
+        """
+        from .bounds import derumigny_delta_n, epsilon_interval, standardised_moments
+        from .pllr import tilted_moments
+        d = v.delta(delta)
+        estimate = EdgeworthAccountant(order=1, ordering="pq").load_state_dict(
+            dict(self.state_dict(), accountant="EdgeworthAccountant",
+                 options={"order": 1, "ordering": "pq"}))
+        eps_hat = estimate.get_epsilon(d) if self._ledger else 0.0
+        if len(self._ledger) != 1:
+            return FiniteSampleBound(0.0, eps_hat, math.inf, math.nan, math.nan, True,
+                                     "the bound is proven for identically distributed steps only")
+        (m, n), = self._ledger.items()
+        deltas = []
+        for t in (0.0, 1.0):  # under P (X) and under Q (Y)
+            mo = tilted_moments(*m.pllr_params(), t)
+            sm = standardised_moments(n, mo.c2, mo.c3, mo.a1, mo.a3, mo.c4)
+            deltas.append(derumigny_delta_n(sm.n, sm.lambda3, sm.K3_tilde, sm.K3, sm.K4))
+        (p,) = estimate.profiles()
+
+        def survival(e):
+            def sf(x: float) -> float:
+                sign, logabs = core.ew_log_sf(float(x), e)
+                return sign * math.exp(logabs) if sign else 0.0
+            return sf
+
+        eps_max = max(4.0 * eps_hat, p.ey[0] + 40.0 * p.ey[1], 1.0)
+        low, upp, vacuous = epsilon_interval(d, survival(p.ex), survival(p.ey), deltas[0], deltas[1], eps_max)
+        note = ("vacuous: the Derumigny-Girard-Guyonvarch bound certifies no eps at this delta"
+                if vacuous else "order-1 Edgeworth with the Derumigny-Girard-Guyonvarch bound")
+        return FiniteSampleBound(low, eps_hat, upp, deltas[0], deltas[1], vacuous, note)
 
     @staticmethod
     def _warn_if_unreliable(profiles, eps: float, delta: float) -> None:

@@ -214,3 +214,28 @@ def test_warning_where_the_expansion_is_unreliable():
 def test_no_negative_no_nan(q, s, T, delta, order):
     eps = acc_for(q, s, T, order).get_epsilon(delta)
     assert math.isfinite(eps) and eps >= 0.0
+
+
+def test_finite_sample_bound_vacuous_at_dpsgd_delta():
+    # research/edgeworth.md 6.3: at EW-Tune's MNLI settings Delta_X ~ 0.4-0.5, e^eps Delta_X >> delta
+    acc = acc_for(0.005093, 0.573, 3920)
+    b = acc.finite_sample_bound(1e-5)
+    assert b.vacuous and b.eps_upp == math.inf and "vacuous" in b.note
+    assert 0.3 < b.Delta_X < 0.6
+
+
+def test_finite_sample_bound_brackets_truth_where_informative():
+    # research/edgeworth.md 7.10 fixed-delta regime (sigma=0.8, q=0.08 sqrt(log m / m),
+    # delta=0.1): PRV truth 0.3982 at m = 1e6; the bound is valid and non-vacuous there
+    m = 10**6
+    acc = acc_for(0.08 * math.sqrt(math.log(m) / m), 0.8, m)
+    b = acc.finite_sample_bound(0.1)
+    assert not b.vacuous
+    assert b.eps_low <= 0.3982 <= b.eps_upp < 0.6
+    assert b.eps_estimate == pytest.approx(0.3982, abs=1e-3)
+
+
+def test_finite_sample_bound_needs_identical_steps():
+    acc = acc_for(0.01, 1.0, 100).compose(ew.PoissonGaussian(0.02, 1.0), 100)
+    b = acc.finite_sample_bound(1e-5)
+    assert b.vacuous and "identically distributed" in b.note
