@@ -323,16 +323,21 @@ class SaddlePointAccountant(Accountant):
     def profiles(self) -> list:
         from .saddlepoint import SaddlePointProfile, ledger_cgf, reflected
         if "profiles" not in self._cache:
-            cgf = ledger_cgf([(m.pllr_params(), n) for m, n in self._ledger.items()])
-            cgfs = {"pq": [cgf], "qp": [reflected(cgf)], "max": [cgf, reflected(cgf)]}[self.ordering]
-            self._cache["profiles"] = [SaddlePointProfile(c) for c in cgfs]
+            params = [(m.pllr_params(), n) for m, n in self._ledger.items()]
+            cgf = ledger_cgf(params)
+            top = sum(n * -math.log1p(-q) if q < 1.0 else math.inf for (q, _), n in params)
+            pq, qp = SaddlePointProfile(cgf), SaddlePointProfile(reflected(cgf), eps_max=top)
+            self._cache["profiles"] = {"pq": [pq], "qp": [qp], "max": [pq, qp]}[self.ordering]
         return self._cache["profiles"]
 
     def _epsilon(self, delta: float) -> float:
         profiles = self.profiles()
-        eps = [p.epsilon(delta) for p in profiles]
-        self._warn_if_unreliable(profiles, max(eps))
-        return max(eps)
+        eps = profiles[0].epsilon(delta)
+        for p in profiles[1:]:  # delta_p non-increasing: delta_p(eps) <= delta means eps_p <= eps
+            if p.delta(eps) > delta:
+                eps = max(eps, p.epsilon(delta))
+        self._warn_if_unreliable(profiles, eps)
+        return eps
 
     def _delta(self, epsilon: float) -> float:
         profiles = self.profiles()

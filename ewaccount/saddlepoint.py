@@ -38,6 +38,7 @@ from .pllr import tilted_moments
 #: sum is nearly lattice and the saddle point is flagged (DESIGN.md section 6).
 NEAR_LATTICE = 5.0
 _U_MIN = 0.05          # |u| below this: interpolate across the removable singularity
+_T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
@@ -102,10 +103,15 @@ def _log_delta_at(t: float, d: Derivatives) -> float:
 
 
 class SaddlePointProfile:
-    """delta(eps) and eps(delta) of one ordered pair from its CGF t -> Derivatives."""
+    """delta(eps) and eps(delta) of one ordered pair from its CGF t -> Derivatives.
 
-    def __init__(self, cgf: Callable[[float], Derivatives]) -> None:
+    ``eps_max`` is the top of the support of the PLLR sum (delta = 0 from there on): +inf
+    for "pq", sum n_i log(1/(1 - q_i)) for "qp", whose per-step PLLR -L <= -log(1 - q).
+    """
+
+    def __init__(self, cgf: Callable[[float], Derivatives], eps_max: float = math.inf) -> None:
         self.cgf = cgf
+        self.eps_max = eps_max
 
     def log_delta_at_tilt(self, t: float) -> float:
         """log delta at eps = K'(t); across the removable singularities of the formula
@@ -120,41 +126,69 @@ class SaddlePointProfile:
                 return fa + (fb - fa) * (t - a) / (b - a)
         return _log_delta_at(t, d)
 
-    def _tilt_at_zero(self) -> float:
-        """t0 with K'(t0) = 0 (eps = 0): K' is increasing, K'(0) < 0 < K'(1)."""
-        return brentq(lambda t: self.cgf(t).K1, 0.0, 1.0, xtol=1e-12)
-
     def tilt(self, eps: float) -> float:
-        """The saddle point: K'(t) = eps, bracketed (K' is increasing)."""
+        """The saddle point t with K'(t) = eps: Newton steps (K'' > 0, K' increasing)
+        safeguarded by a bracket that is widened until it holds the root."""
+        if eps >= self.eps_max:
+            raise ValueError(f"eps = {eps!r} is above the support of the PLLR sum")
         lo, hi = 0.0, 1.0
         while self.cgf(hi).K1 < eps:
             lo, hi = hi, 2.0 * hi
-            if hi > 1e7:
-                raise ArithmeticError(f"no saddle point for eps = {eps!r}")
-        return brentq(lambda t: self.cgf(t).K1 - eps, lo, hi, xtol=1e-13, rtol=1e-14)
+            if hi > _T_MAX:
+                raise ValueError(f"eps = {eps!r} is beyond the tilts the kernels resolve")
+        while self.cgf(lo).K1 > eps:
+            lo, hi = lo - (hi - lo), lo
+        t = 0.5 * (lo + hi)
+        for _ in range(100):
+            d = self.cgf(t)
+            f = d.K1 - eps
+            if f > 0.0:
+                hi = t
+            else:
+                lo = t
+            step = f / d.K2
+            nxt = t - step
+            if not lo < nxt < hi:
+                nxt = 0.5 * (lo + hi)
+            if abs(nxt - t) <= 1e-14 * max(1.0, abs(t)) or hi - lo <= 1e-14 * max(1.0, abs(t)):
+                return nxt
+            t = nxt
+        return t
 
     def delta(self, eps: float) -> float:
-        """delta(eps) (clipped to [0, 1])."""
-        ld = self.log_delta_at_tilt(self.tilt(eps))
+        """delta(eps) (clipped to [0, 1]); 0 at and above the top of the support."""
+        if eps >= self.eps_max:
+            return 0.0
+        try:
+            t = self.tilt(eps)
+        except ValueError:  # eps within rounding of the support's top: delta underflows
+            return 0.0
+        ld = self.log_delta_at_tilt(t)
         return min(max(math.exp(ld), 0.0), 1.0) if ld > -math.inf else 0.0
 
     def epsilon(self, delta: float) -> float:
         """eps(delta): the root in t of log delta(K'(t)) = log delta, then eps = K'(t)."""
         target = math.log(delta)
-        t0 = self._tilt_at_zero()
+        t0 = self.tilt(0.0)
         if self.log_delta_at_tilt(t0) <= target:
             return 0.0
         lo, hi = t0, max(2.0, 2.0 * t0)
         while self.log_delta_at_tilt(hi) > target:
             lo, hi = hi, 2.0 * hi
-            if hi > 1e7:
-                raise ArithmeticError(f"no saddle point reaches delta = {delta!r}")
+            if hi > _T_MAX or self.cgf(hi).K1 >= self.eps_max * (1.0 - 1e-12):
+                return min(self.cgf(lo).K1 if hi > _T_MAX else self.eps_max, self.eps_max)
         t = brentq(lambda s: self.log_delta_at_tilt(s) - target, lo, hi, xtol=1e-13, rtol=1e-13)
         return max(self.cgf(t).K1, 0.0)
 
 
 def tilted_normality(profile: SaddlePointProfile, eps: float) -> tuple[float, float]:
     """(lambda3, lambda4) of the tilted sum at the saddle point of eps: how far from normal
-    the law is that the Lugannani-Rice formula treats as nearly normal."""
-    d = profile.cgf(profile.tilt(eps))
+    the law is that the Lugannani-Rice formula treats as nearly normal ((0, 0) above the
+    support, where delta = 0 exactly)."""
+    if eps >= profile.eps_max:
+        return 0.0, 0.0
+    try:
+        d = profile.cgf(profile.tilt(eps))
+    except ValueError:
+        return 0.0, 0.0
     return d.K3 / d.K2 ** 1.5, d.K4 / d.K2 ** 2

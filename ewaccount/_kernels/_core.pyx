@@ -376,9 +376,28 @@ cdef inline void tilt_init(Tilt* p, double q, double mu, double t) noexcept nogi
     p.my = 0.0
     p.gauss = q >= 1.0
     p.shift = 0.0
+    cdef double a, b, m, g, sig
+    cdef int i
     l0 = t * pllr_c(0.0, p)
     l1 = -0.5 * (t * mu) * (t * mu) + t * pllr_c(t * mu, p)
     p.shift = l0 if l0 > l1 else l1
+    if t < 0.0 and not p.gauss:
+        # log-weight -x^2/2 + t L(x) is concave: its mode solves x = t mu sigmoid(u + logit q)
+        a = t * mu
+        b = 0.0
+        for i in range(200):
+            m = 0.5 * (a + b)
+            sig = 1.0 / (1.0 + exp(-(mu * m - p.hm2 + log(q / (1.0 - q)))))
+            g = -m + t * mu * sig
+            if g > 0.0:
+                a = m
+            else:
+                b = m
+            if b - a <= 1e-12 * (1.0 + fabs(m)):
+                break
+        m = -0.5 * m * m + t * pllr_c(m, p)
+        if m > p.shift:
+            p.shift = m
 
 
 cdef int pllr_moments_c(double q, double mu, double t, double* out) noexcept nogil:

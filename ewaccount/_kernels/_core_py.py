@@ -46,6 +46,19 @@ class _Tilt:
         l0 = t * _pllr(0.0, self)
         l1 = -0.5 * (t * mu) ** 2 + t * _pllr(t * mu, self)
         self.shift = max(l0, l1)
+        if t < 0.0 and not self.gauss:
+            # the concave log-weight's mode solves x = t mu sigmoid(u + logit q)
+            a, b, m = t * mu, 0.0, 0.0
+            for _ in range(200):
+                m = 0.5 * (a + b)
+                sig = 1.0 / (1.0 + math.exp(-(mu * m - self.hm2 + math.log(q / (1.0 - q)))))
+                if -m + t * mu * sig > 0.0:
+                    a = m
+                else:
+                    b = m
+                if b - a <= 1e-12 * (1.0 + abs(m)):
+                    break
+            self.shift = max(self.shift, -0.5 * m * m + t * _pllr(m, self))
 
 
 def _pllr(x: float, p) -> float:
