@@ -332,17 +332,34 @@ class SaddlePointAccountant(Accountant):
 
     def _epsilon(self, delta: float) -> float:
         profiles = self.profiles()
-        eps = profiles[0].epsilon(delta)
-        for p in profiles[1:]:  # delta_p non-increasing: delta_p(eps) <= delta means eps_p <= eps
-            if p.delta(eps) > delta:
-                eps = max(eps, p.epsilon(delta))
+        try:
+            eps = profiles[0].epsilon(delta)
+            for p in profiles[1:]:  # delta_p non-increasing: delta_p(eps) <= delta means eps_p <= eps
+                if p.delta(eps) > delta:
+                    eps = max(eps, p.epsilon(delta))
+        except (ArithmeticError, ValueError):
+            return self._fallback().get_epsilon(delta)
         self._warn_if_unreliable(profiles, eps)
         return eps
 
     def _delta(self, epsilon: float) -> float:
         profiles = self.profiles()
+        try:
+            delta = max(p.delta(epsilon) for p in profiles)
+        except (ArithmeticError, ValueError):
+            return self._fallback().get_delta(epsilon)
         self._warn_if_unreliable(profiles, epsilon)
-        return max(p.delta(epsilon) for p in profiles)
+        return delta
+
+    def _fallback(self) -> "EdgeworthAccountant":
+        """Where the tilted variance is ~0 (tiny q: the formula's 1/u terms overflow), the
+        order-2 Edgeworth estimate of the same ledger is used, and said."""
+        warnings.warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0); "
+                                         "the order-2 Edgeworth estimate is returned instead"),
+                      stacklevel=5)
+        acc = EdgeworthAccountant(order=2, ordering=self.ordering)
+        acc._ledger = dict(self._ledger)
+        return acc
 
     def _warn_if_unreliable(self, profiles, eps: float) -> None:
         from .saddlepoint import NEAR_LATTICE, tilted_normality
