@@ -23,6 +23,7 @@ from .pllr import step_cumulants
 from .results import EpsilonResult
 
 STATE_FORMAT = "ewaccount.ledger"
+STATE_VERSION = 1
 
 
 class FiniteSampleBound(NamedTuple):
@@ -35,7 +36,6 @@ class FiniteSampleBound(NamedTuple):
     Delta_Y: float
     vacuous: bool
     note: str
-STATE_VERSION = 1
 
 
 class Accountant(ABC):
@@ -76,6 +76,12 @@ class Accountant(ABC):
     def _options(self) -> dict:
         """Options that define the method (saved in the state dict)."""
         return {}
+
+    def _with_my_ledger(self, other: "Accountant") -> "Accountant":
+        """``other`` (a fresh accountant of another method) given a copy of this ledger."""
+        other._ledger = dict(self._ledger)
+        other._cache.clear()
+        return other
 
     # -- queries ------------------------------------------------------------------------
     def get_epsilon(self, delta: float) -> float:
@@ -252,9 +258,7 @@ class EdgeworthAccountant(CumulantAccountant):
         from .bounds import derumigny_delta_n, epsilon_interval, standardised_moments
         from .pllr import tilted_moments
         d = v.delta(delta)
-        estimate = EdgeworthAccountant(order=1, ordering="pq").load_state_dict(
-            dict(self.state_dict(), accountant="EdgeworthAccountant",
-                 options={"order": 1, "ordering": "pq"}))
+        estimate = self._with_my_ledger(EdgeworthAccountant(order=1, ordering="pq"))
         eps_hat = estimate.get_epsilon(d) if self._ledger else 0.0
         if len(self._ledger) != 1:
             return FiniteSampleBound(0.0, eps_hat, math.inf, math.nan, math.nan, True,
@@ -357,9 +361,7 @@ class SaddlePointAccountant(Accountant):
         warnings.warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0); "
                                          "the order-2 Edgeworth estimate is returned instead"),
                       stacklevel=5)
-        acc = EdgeworthAccountant(order=2, ordering=self.ordering)
-        acc._ledger = dict(self._ledger)
-        return acc
+        return self._with_my_ledger(EdgeworthAccountant(order=2, ordering=self.ordering))
 
     def _warn_if_unreliable(self, profiles, eps: float) -> None:
         from .saddlepoint import NEAR_LATTICE, tilted_normality
