@@ -7,7 +7,8 @@ accountants, on Cython kernels.
 'estimate'
 """
 from ._kernels import COMPILED
-from .accountants import Accountant, EdgeworthAccountant, SaddlePointAccountant
+from .accountants import (Accountant, EdgeworthAccountant, GDPAccountant, MomentsAccountant,
+                          RDPAccountant, SaddlePointAccountant)
 from .api import delta, epsilon
 from .calibrate import calibrate_noise
 from .exceptions import EdgeworthWarning, SaddlePointWarning
@@ -21,4 +22,5 @@ __all__ = [
     "Accountant", "COMPILED", "EdgeworthAccountant", "EdgeworthWarning", "EpsilonResult",
     "Gaussian", "METHODS", "PoissonGaussian", "SaddlePointAccountant", "SaddlePointWarning",
     "calibrate_noise", "delta", "epsilon",
+    "GDPAccountant", "MomentsAccountant", "RDPAccountant",
 ]

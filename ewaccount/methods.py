@@ -1,13 +1,28 @@
 """The registry of methods: name -> accountant class, shared by the functional API,
-calibration, ``compare`` and the CLI."""
+calibration, ``compare`` and the CLI.
+
+"pld" and "prv" are registered always; building them imports dp_accounting /
+prv_accountant and raises an ``ImportError`` naming ``pip install 'ewaccount[compare]'``
+when the package is missing.
+"""
 from __future__ import annotations
 
-from .accountants import Accountant, EdgeworthAccountant, SaddlePointAccountant
+from .accountants import (Accountant, EdgeworthAccountant, GDPAccountant, MomentsAccountant,
+                          RDPAccountant, SaddlePointAccountant)
+from .peers import PLDAccountant, PRVAccountant
 
 METHODS: dict[str, type] = {
     "edgeworth": EdgeworthAccountant,
     "saddlepoint": SaddlePointAccountant,
+    "rdp": RDPAccountant,
+    "moments": MomentsAccountant,
+    "gdp": GDPAccountant,
+    "pld": PLDAccountant,
+    "prv": PRVAccountant,
 }
+
+#: Methods computed by an optional third-party library (slow; time-boxed in ``compare``).
+PEER_METHODS = ("pld", "prv")
 
 
 def make_accountant(method, **options) -> Accountant:
