@@ -11,6 +11,7 @@ from .accountants import (Accountant, EdgeworthAccountant, GDPAccountant, Moment
                           RDPAccountant, SaddlePointAccountant)
 from .api import delta, epsilon
 from .calibrate import calibrate_noise
+from .compare import compare, compare_noise
 from .exceptions import EdgeworthWarning, SaddlePointWarning
 from .mechanisms import Gaussian, PoissonGaussian
 from .methods import METHODS
@@ -22,5 +23,5 @@ __all__ = [
     "Accountant", "COMPILED", "EdgeworthAccountant", "EdgeworthWarning", "EpsilonResult",
     "Gaussian", "METHODS", "PoissonGaussian", "SaddlePointAccountant", "SaddlePointWarning",
     "calibrate_noise", "delta", "epsilon",
-    "GDPAccountant", "MomentsAccountant", "RDPAccountant",
+    "GDPAccountant", "MomentsAccountant", "RDPAccountant", "compare", "compare_noise",
 ]
