@@ -387,7 +387,8 @@ cdef inline void tilt_init(Tilt* p, double q, double mu, double t) noexcept nogi
         b = 0.0
         for i in range(200):
             m = 0.5 * (a + b)
-            sig = 1.0 / (1.0 + exp(-(mu * m - p.hm2 + log(q / (1.0 - q)))))
+            g = mu * m - p.hm2 + log(q / (1.0 - q))
+            sig = 1.0 / (1.0 + exp(-g)) if g >= 0.0 else exp(g) / (1.0 + exp(g))
             g = -m + t * mu * sig
             if g > 0.0:
                 a = m

@@ -51,7 +51,8 @@ class _Tilt:
             a, b, m = t * mu, 0.0, 0.0
             for _ in range(200):
                 m = 0.5 * (a + b)
-                sig = 1.0 / (1.0 + math.exp(-(mu * m - self.hm2 + math.log(q / (1.0 - q)))))
+                z = mu * m - self.hm2 + math.log(q / (1.0 - q))
+                sig = 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
                 if -m + t * mu * sig > 0.0:
                     a = m
                 else:
