@@ -2,6 +2,7 @@
 returns a finite eps >= 0 (or a ValueError naming the argument), delta in [0, 1] and
 non-increasing; the compiled kernels equal the twin; threads give the serial results."""
 import contextlib
+import io
 import math
 import threading
 import warnings
@@ -144,3 +145,75 @@ def test_compiled_equals_twin_end_to_end(q, s, T, delta):
     assert b == pytest.approx(a, rel=1e-9, abs=1e-12)
 
 
+
+
+# -- state dicts: corrupted or foreign ones are rejected whole, for every accountant ------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**12) | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12)
+
+
+@pytest.mark.parametrize("method", FAST_METHODS)
+@given(junk=json_values, key=st.sampled_from(["format", "version", "accountant", "options", "ledger", None]))
+@settings(max_examples=20)
+def test_foreign_state_rejected_and_nothing_applied(method, junk, key):
+    from ewaccount.methods import make_accountant
+    acc = make_accountant(method).compose(ew.PoissonGaussian(0.02, 1.1), 17)
+    state = acc.state_dict()
+    bad = junk if key is None else dict(state, **{key: junk})
+    if bad == state:
+        return
+    before = acc.ledger
+    fresh = make_accountant(method).compose(ew.Gaussian(2.0), 3)
+    try:
+        fresh.load_state_dict(bad)
+    except ValueError:
+        assert fresh.ledger == ((ew.Gaussian(2.0), 3),)
+    else:  # accepted only if it is a genuine state of this accountant
+        assert isinstance(bad, dict) and bad.get("accountant") == type(acc).__name__
+    assert acc.ledger == before
+
+
+# -- the CLI: exit status 0 or 2, one line on stderr, never a traceback ---------------------
+
+cli_numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                        st.sampled_from(["abc", "", "-1", "0", "1e400", "nan", "2", "0.5", "1e-5", "100"]))
+
+
+@given(cmd=st.sampled_from(["epsilon", "delta", "noise", "bogus"]),
+       flags=st.lists(st.tuples(st.sampled_from(["--sample-rate", "--noise-multiplier", "--steps",
+                                                 "--delta", "--epsilon", "--target-epsilon",
+                                                 "--method", "--order"]), cli_numbers), max_size=6))
+@settings(max_examples=40)
+def test_cli_never_crashes(cmd, flags):
+    from ewaccount.cli import main
+    argv = [cmd] + [x for pair in flags for x in pair]
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            status = main(argv)
+        except SystemExit as exit_:
+            status = exit_.code
+    assert status in (0, 2)
+    if status == 2:
+        assert "Traceback" not in err.getvalue() and err.getvalue().strip()
+
+
+# -- kinds are truthful: an "upper" is never below a tight reference (slow tier) ----------
+
+@pytest.mark.slow
+@given(q=st.floats(2e-3, 0.2), s=st.floats(0.6, 4.0), T=st.integers(50, 5000),
+       delta=st.sampled_from([1e-5, 1e-6, 1e-8]))
+@settings(max_examples=8)
+def test_upper_methods_never_below_tight_reference(q, s, T, delta):
+    from peers import require
+    prv = require("prv_accountant")
+    acc = prv.PRVAccountant(prvs=[prv.PoissonSubsampledGaussianMechanism(noise_multiplier=s, sampling_probability=q)],
+                            max_self_compositions=[T], eps_error=0.01, delta_error=delta * 1e-3)
+    lo, _, _ = acc.compute_epsilon(delta, [T])
+    for method in FAST_METHODS:
+        m = ew.methods.make_accountant(method)
+        if m.kind == "upper":
+            assert m.compose(ew.PoissonGaussian(q, s), T).get_epsilon(delta) >= lo
