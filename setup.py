@@ -24,8 +24,14 @@ def extensions():
         extra_compile_args=["-O3"],
         libraries=["m"],
     )
+    pld = Extension(
+        "ewaccount._kernels._pld",
+        ["ewaccount/_kernels/_pld.pyx"],
+        extra_compile_args=["-O3"],
+        libraries=["m"],
+    )
     built = cythonize(
-        [ext],
+        [ext, pld],
         compiler_directives={
             "language_level": "3",
             "boundscheck": False,

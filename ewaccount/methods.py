@@ -7,8 +7,8 @@ when the package is missing.
 """
 from __future__ import annotations
 
-from .accountants import (Accountant, EdgeworthAccountant, GDPAccountant, MomentsAccountant,
-                          RDPAccountant, SaddlePointAccountant)
+from .accountants import (Accountant, CertifiedAccountant, EdgeworthAccountant, GDPAccountant,
+                          MomentsAccountant, RDPAccountant, SaddlePointAccountant)
 from .peers import PLDAccountant, PRVAccountant
 
 METHODS: dict[str, type] = {
@@ -17,6 +17,7 @@ METHODS: dict[str, type] = {
     "rdp": RDPAccountant,
     "moments": MomentsAccountant,
     "gdp": GDPAccountant,
+    "certified": CertifiedAccountant,
     "pld": PLDAccountant,
     "prv": PRVAccountant,
 }

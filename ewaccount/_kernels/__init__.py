@@ -1,7 +1,8 @@
 """Kernel selection: the compiled Cython module, or its pure-Python twin.
 
 ``EWACCOUNT_PURE_PYTHON=1`` selects the twin; otherwise the compiled module is used when
-it was built, and the twin otherwise (``COMPILED`` says which is in use).
+it was built, and the twin otherwise (``COMPILED`` says which is in use). The same rule
+selects ``pld``, the kernels of the certified accountant (``PLD_COMPILED``).
 """
 import os
 
@@ -18,4 +19,15 @@ else:
         from . import _core_py as core
         COMPILED = False
 
-__all__ = ["core", "COMPILED", "PURE_PYTHON_REQUESTED"]
+if PURE_PYTHON_REQUESTED:
+    from . import _pld_py as pld
+    PLD_COMPILED = False
+else:
+    try:
+        from . import _pld as pld  # type: ignore[attr-defined]
+        PLD_COMPILED = True
+    except ImportError:  # extension not built: the twin has the same functions
+        from . import _pld_py as pld
+        PLD_COMPILED = False
+
+__all__ = ["core", "pld", "COMPILED", "PLD_COMPILED", "PURE_PYTHON_REQUESTED"]

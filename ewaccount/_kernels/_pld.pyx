@@ -1,0 +1,960 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled kernels of the certified accountant (``ewaccount/certified.py``): the
+connect-the-dots (CTD) discretisation of one step's privacy-loss distribution (PLD) with
+rigorous relative error bounds, direct convolution, pessimistic re-gridding, window cuts,
+delta(eps) on a composed PLD, and the steering PMF.
+
+Every function here has a twin of the same name and signature in ``_pld_py.py``; the twin
+is the readable specification (its docstrings carry the maths), this file the fast path.
+Conventions: ``ordering`` 0 is "pq" (A = Q, B = P, loss L), 1 is "qp" (A = P, B = Q, loss
+-L); a PLD is stored tilted, a_i = c_i exp(logZ - lam l_i) on l_i = o + i h. Error bounds
+are in the standard model (U = 2^-53) with libm's exp/log/expm1/log1p/erfc assumed within
+LIBM_ULPS ulp.
+"""
+from libc.math cimport (exp, expm1, log, log1p, fabs, sqrt, erfc, ceil, floor, INFINITY,
+                        NAN, isfinite)
+from libc.stdlib cimport malloc, free
+
+import numpy as _np
+
+cdef double U = 2.0 ** -53
+cdef double LIBM_ULPS = 4.0
+cdef double DYAD = 2.0 ** -46
+cdef double XMAX = 60.0
+cdef double LOG_SQRT_2PI = 0.9189385332046727
+cdef double SQRT1_2 = 0.7071067811865476
+cdef double NEG_INF = -INFINITY
+
+cdef double GL4X[4]
+cdef double GL4W[4]
+cdef double GL8X[8]
+cdef double GL8W[8]
+_x4, _w4 = _np.polynomial.legendre.leggauss(4)
+_x8, _w8 = _np.polynomial.legendre.leggauss(8)
+for _i in range(4):
+    GL4X[_i] = _x4[_i]
+    GL4W[_i] = _w4[_i]
+for _i in range(8):
+    GL8X[_i] = _x8[_i]
+    GL8W[_i] = _w8[_i]
+
+cdef double CN4 = 24.0 ** 4 / (9.0 * 40320.0 ** 2)
+cdef double CN8 = 40320.0 ** 4 / (17.0 * 20922789888000.0 ** 2)
+
+
+cdef inline double dmax(double a, double b) noexcept nogil:
+    return a if a > b else b
+
+
+cdef inline double dmin(double a, double b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef inline double log1mexp(double d) noexcept nogil:
+    """log(1 - e^{-d}), d > 0 (log d, an upper bound, when d is tiny)."""
+    return log(d) if d < 1e-8 else log(-expm1(-d))
+
+
+cdef inline double lse(double x, double y) noexcept nogil:
+    cdef double t
+    if x == NEG_INF:
+        return y
+    if y == NEG_INF:
+        return x
+    if x < y:
+        t = x
+        x = y
+        y = t
+    return x + log1p(exp(y - x))
+
+
+# ---------------------------------------------------------------------------------------
+# log Phi with an absolute error bound
+
+cdef inline double lphi(double z, double* err) noexcept nogil:
+    cdef double t, v, z2, s, term
+    cdef int i
+    if z == NEG_INF:
+        err[0] = 0.0
+        return NEG_INF
+    if z == INFINITY:
+        err[0] = 0.0
+        return 0.0
+    if z > 6.0:
+        t = 0.5 * erfc(z * SQRT1_2)
+        v = log1p(-t)
+        err[0] = t * (LIBM_ULPS + 2.0 + z * z) * U * 2.0 + 2.0 * LIBM_ULPS * U * fabs(v)
+        return v
+    if z > -26.0:
+        v = log(0.5 * erfc(-z * SQRT1_2))
+        err[0] = (LIBM_ULPS + 2.0 + z * z) * U * 2.0 + 2.0 * LIBM_ULPS * U * fabs(v)
+        return v
+    z2 = 1.0 / (z * z)
+    s = 1.0
+    term = 1.0
+    for i in range(1, 13):
+        term = -term * (2 * i - 1) * z2
+        s += term
+    v = -0.5 * z * z - LOG_SQRT_2PI - log(-z) + log(s)
+    err[0] = 16.0 * U * (0.5 * z * z + 2.0 + fabs(v)) + 1e-22
+    return v
+
+
+def log_ndtr(double z):
+    """log Phi(z) (the value of the bounded evaluation used by the kernels)."""
+    cdef double e
+    return lphi(z, &e)
+
+
+cdef double ldiff(double a, double b, double* rel) noexcept nogil:
+    """log(Phi(b) - Phi(a)) for a <= b, with a relative error bound (inf: unresolved)."""
+    cdef double la, lb, ea, eb, pa, pb, d, t, em
+    if not a < b:
+        rel[0] = 0.0
+        return NEG_INF
+    if b <= 0.0:
+        la = lphi(a, &ea)
+        lb = lphi(b, &eb)
+    elif a >= 0.0:
+        la = lphi(-b, &ea)
+        lb = lphi(-a, &eb)
+    else:
+        la = lphi(a, &ea)
+        lb = lphi(-b, &eb)
+        pa = exp(la)
+        pb = exp(lb)
+        d = 1.0 - pa - pb
+        if d <= 0.0:
+            rel[0] = INFINITY
+            return NEG_INF
+        rel[0] = (pa * (ea + 2 * U) + pb * (eb + 2 * U)) / d + 4.0 * U + LIBM_ULPS * U
+        return log(d)
+    if la == NEG_INF:
+        rel[0] = eb + 2.0 * U
+        return lb
+    t = la - lb
+    if not t < 0.0:
+        rel[0] = INFINITY
+        return NEG_INF
+    em = -expm1(t)
+    rel[0] = eb + (ea + eb + U * fabs(t)) * exp(t) / em + (2.0 * LIBM_ULPS + 4.0) * U
+    return lb + log(em)
+
+
+# ---------------------------------------------------------------------------------------
+# the PLLR, its inverse, and cell integrals
+
+cdef double pllr_err(double x, double q, double mu, double* err) noexcept nogil:
+    cdef double hm2 = 0.5 * mu * mu, mx = mu * x, u, du, y, L, s, e, v
+    u = mx - hm2
+    du = 2.0 * U * (fabs(mx) + hm2)
+    if q >= 1.0:
+        err[0] = du
+        return u
+    if u <= 0.0:
+        y = q * expm1(u)
+        L = log1p(y)
+        s = q * exp(u - L)
+        e = s * du + (LIBM_ULPS + 2.0) * U * fabs(y) / (1.0 + y) + LIBM_ULPS * U * fabs(L)
+        err[0] = 2.0 * e + 1e-300
+        return L
+    v = (1.0 - q) * exp(-u)
+    if q + v > 0.5:
+        L = u + log1p((1.0 - q) * expm1(-u))
+    else:
+        L = u + log(q + v)
+    e = du + (2.0 * LIBM_ULPS + 4.0) * U * (fabs(L) + fabs(u) + 1.0)
+    err[0] = 2.0 * e
+    return L
+
+
+cdef double x_of(double l, double q, double mu) noexcept nogil:
+    cdef double hm2 = 0.5 * mu * mu, x, r, uu, y
+    if q >= 1.0:
+        x = (l + hm2) / mu
+    else:
+        r = (1.0 - q) * exp(-l) if l > -700.0 else INFINITY
+        if r < 0.5:
+            uu = l + log1p(-r) - log(q)
+        else:
+            y = expm1(l) / q
+            if y <= -1.0:
+                return NEG_INF
+            uu = log1p(y)
+        x = (uu + hm2) / mu
+    if x > XMAX:
+        return XMAX
+    if x < -XMAX:
+        return -XMAX
+    return x
+
+
+cdef double grid_x(double l, double q, double mu, int up, double* Lout, double* eLout) noexcept nogil:
+    cdef double x, step, L, eL
+    cdef int it
+    if not up and q < 1.0 and l <= log1p(-q):
+        Lout[0] = log1p(-q)
+        eLout[0] = 0.0
+        return NEG_INF
+    x = x_of(l, q, mu)
+    if x == NEG_INF:
+        if not up:
+            Lout[0] = log1p(-q)
+            eLout[0] = 0.0
+            return NEG_INF
+        x = -XMAX
+    x = ceil(x / DYAD) * DYAD if up else floor(x / DYAD) * DYAD
+    step = DYAD * dmax(1.0, fabs(x))
+    for it in range(200):
+        L = pllr_err(x, q, mu, &eL)
+        if up and L - eL >= l:
+            Lout[0] = L
+            eLout[0] = eL
+            return x
+        if not up and L + eL <= l:
+            Lout[0] = L
+            eLout[0] = eL
+            return x
+        if up and x >= XMAX:
+            Lout[0] = INFINITY
+            eLout[0] = 0.0
+            return INFINITY
+        if not up and x <= -XMAX:
+            Lout[0] = log1p(-q) if q < 1.0 else NEG_INF
+            eLout[0] = 0.0
+            return NEG_INF
+        x = x + step if up else x - step
+        x = ceil(x / DYAD) * DYAD if up else floor(x / DYAD) * DYAD
+        step *= 2.0
+    if up:
+        Lout[0] = INFINITY
+        eLout[0] = 0.0
+        return INFINITY
+    Lout[0] = NEG_INF
+    eLout[0] = 0.0
+    return NEG_INF
+
+
+cdef void ef_closed(double a, double b, double mu, double* r) noexcept nogil:
+    """r = [lE, rE, lF, rF] by closed forms (see the twin)."""
+    cdef double hm2 = 0.5 * mu * mu, r0, r1, l0, l1, sh, z, s, lD1, e1, t, em
+    cdef int k
+    l0 = ldiff(a, b, &r0)
+    l1 = ldiff(a - mu, b - mu, &r1)
+    sh = 0.0
+    for k in range(2):
+        z = a - mu if k == 0 else b - mu
+        if isfinite(z):
+            if l1 > NEG_INF:
+                sh += exp(-0.5 * z * z - LOG_SQRT_2PI - l1) * U * fabs(z)
+            else:
+                sh = INFINITY
+    r1 += sh
+    r[0] = NEG_INF
+    r[1] = INFINITY
+    r[2] = NEG_INF
+    r[3] = INFINITY
+    if isfinite(a) and l1 > NEG_INF:
+        s = -mu * a + hm2
+        lD1 = l1 + s
+        e1 = r1 + 2.0 * U * (fabs(mu * a) + hm2 + fabs(l1)) + LIBM_ULPS * U
+        t = l0 - lD1
+        if t < 0.0:
+            em = -expm1(t)
+            r[0] = lD1 + log(em)
+            r[1] = e1 + (r0 + e1 + U * fabs(t)) * exp(t) / em + (2 * LIBM_ULPS + 4) * U
+    if l1 > NEG_INF and l0 > NEG_INF:
+        s = -mu * b + hm2
+        lD1 = l1 + s
+        e1 = r1 + 2.0 * U * (fabs(mu * b) + hm2 + fabs(l1)) + LIBM_ULPS * U
+        t = lD1 - l0
+        if t < 0.0:
+            em = -expm1(t)
+            r[2] = l0 + log(em)
+            r[3] = r0 + (r0 + e1 + U * fabs(t)) * exp(t) / em + (2 * LIBM_ULPS + 4) * U
+
+
+cdef void ef_quad(double a, double b, double mu, double* r) noexcept nogil:
+    """r = [lE, rE, lF, rF] by Gauss-Legendre with a rigorous remainder (see the twin)."""
+    cdef double w = b - a, m, R, rho, rp, lo_edge, lphimax, lphimin, growth, factor
+    cdef double trunc, wp, se, sf, y, x, ph, node, rnd, cn
+    cdef int npan, n, k, i
+    cdef double* xs
+    cdef double* ws
+    m = dmax(fabs(a), fabs(b))
+    R = 1.0 / (mu + m + 1.0)
+    rho = w / R
+    npan = <int> ceil(4.0 * rho)
+    if npan < 1:
+        npan = 1
+    r[0] = NEG_INF
+    r[1] = INFINITY
+    r[2] = NEG_INF
+    r[3] = INFINITY
+    if npan > 64:
+        return
+    rp = rho / npan
+    if (a - R) <= 0.0 <= (b + R):
+        lo_edge = 0.0
+    else:
+        lo_edge = dmin(fabs(a - R), fabs(b + R))
+    lphimax = -0.5 * lo_edge * lo_edge + 0.5 * R * R
+    lphimin = -0.5 * m * m
+    growth = expm1(mu * (w + R)) / (mu * (w + R))
+    factor = 2.0 * (1.0 + 1.0 / rho) * growth * exp(lphimax - lphimin)
+    if factor * CN4 * rp ** 8 < 1e-18:
+        n = 4
+        xs = GL4X
+        ws = GL4W
+        cn = CN4
+    else:
+        n = 8
+        xs = GL8X
+        ws = GL8W
+        cn = CN8
+    trunc = factor * cn * rp ** (2 * n)
+    wp = w / npan
+    se = 0.0
+    sf = 0.0
+    for k in range(npan):
+        for i in range(n):
+            y = (k + 0.5 * (1.0 + xs[i])) * wp
+            x = a + y
+            ph = exp(-0.5 * x * x)
+            se += ws[i] * expm1(mu * y) * ph
+            sf += ws[i] * (-expm1(-mu * (w - y))) * ph
+    se *= 0.5 * wp
+    sf *= 0.5 * wp
+    if not (se > 0.0 and sf > 0.0):
+        return
+    node = (24.0 + 2.0 * m * m + 4.0 * mu * w + 64.0) * U
+    rnd = node + (n * npan + 4) * U * 1.01 + trunc * 1.01
+    r[0] = log(se) - LOG_SQRT_2PI
+    r[1] = rnd
+    r[2] = log(sf) - LOG_SQRT_2PI
+    r[3] = rnd
+
+
+cdef void ef(double a, double b, double mu, double* r) noexcept nogil:
+    """Best of the closed form and the quadrature for one cell."""
+    cdef double w, rho
+    cdef double c[4]
+    cdef double qd[4]
+    if isfinite(a):
+        w = b - a
+        rho = w * (mu + dmax(fabs(a), fabs(b)) + 1.0)
+        if rho <= 4.0:
+            ef_quad(a, b, mu, r)
+            return
+        ef_closed(a, b, mu, c)
+        if (c[1] > 1e-13 or c[3] > 1e-13) and rho <= 16.0:
+            ef_quad(a, b, mu, qd)
+            if qd[1] < c[1]:
+                r[0] = qd[0]
+                r[1] = qd[1]
+            else:
+                r[0] = c[0]
+                r[1] = c[1]
+            if qd[3] < c[3]:
+                r[2] = qd[2]
+                r[3] = qd[3]
+            else:
+                r[2] = c[2]
+                r[3] = c[3]
+            return
+        r[0] = c[0]
+        r[1] = c[1]
+        r[2] = c[2]
+        r[3] = c[3]
+        return
+    ef_closed(a, b, mu, r)
+
+
+cdef inline double lbeta_up(double a, double b) noexcept nogil:
+    """An upper bound of log(Phi(b) - Phi(a)), a < b."""
+    cdef double v, e, d, w, rel
+    if a == NEG_INF:
+        v = lphi(b, &e)
+        return v + e + 2.0 * U
+    d = 0.0 if a <= 0.0 <= b else dmin(fabs(a), fabs(b))
+    w = log(b - a) - 0.5 * d * d - LOG_SQRT_2PI + 8.0 * U * (2.0 + d * d)
+    if (b - a) * (dmax(fabs(a), fabs(b)) + 1.0) < 0.125:
+        return w
+    v = ldiff(a, b, &rel)
+    if rel < 1.0:
+        return dmin(w, v + log1p(rel) + 4.0 * U)
+    return w
+
+
+cdef double tilted_tail_pq(double x, double q, double mu, double lam, double shift) noexcept nogil:
+    cdef double t = lam + 1.0, u, lr, l1r, lp, ep, v
+    if x >= XMAX:
+        return NEG_INF
+    u = mu * x - 0.5 * mu * mu
+    lr = log1p(-q) - log(q) - u if q < 1.0 else NEG_INF
+    l1r = log1p(exp(lr)) if lr < 700.0 else lr
+    lp = lphi(t * mu - x, &ep)
+    v = t * (log(q) + l1r) + 0.5 * t * lam * mu * mu - shift + lp
+    return v + ep + 16.0 * U * (fabs(v) + t * (fabs(log(q)) + fabs(l1r)) + 0.5 * t * lam * mu * mu
+                                + fabs(shift) + 1.0)
+
+
+cdef double tilted_tail_qp(double y, double q, double mu, double lam, double shift) noexcept nogil:
+    cdef double lp, ep, v
+    if q < 1.0:
+        lp = lphi(y, &ep)
+        v = -lam * log1p(-q) - shift + lp
+    else:
+        lp = lphi(y + lam * mu, &ep)
+        v = 0.5 * lam * (lam + 1.0) * mu * mu - shift + lp
+    return v + ep + 16.0 * U * (fabs(v) + fabs(shift) + lam * (lam + 1.0) * mu * mu + 1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# level 0
+
+cdef inline void add_term(double* acc, double* racc, int j, double lv, double rel, double o,
+                          double h, double lam, double shift) noexcept nogil:
+    """acc[j] += exp(lv + lam l_j - shift); racc[j] = max relative error; an argument above
+    700 (overflow) marks racc[j] infinite."""
+    cdef double lj, arg
+    if lv == NEG_INF:
+        return
+    lj = o + j * h
+    arg = lv + lam * lj - shift
+    if arg > 700.0:
+        racc[j] = INFINITY
+        return
+    rel = rel + 2.0 * U * (fabs(lv) + fabs(lam * lj) + fabs(shift)) + LIBM_ULPS * U
+    acc[j] += exp(arg)
+    if rel > racc[j]:
+        racc[j] = rel
+
+
+cdef int level0_c(double q, double mu, int ordering, double o, double h, double lam, double shift,
+                  double* out, Py_ssize_t n, double* res) noexcept nogil:
+    """res = [log_head, log_tail, log_tail_a, eta]; returns 0, or 2 on allocation failure."""
+    cdef double hm2 = 0.5 * mu * mu, lq = log(q), l1q, lh_hi, lh_lo, eta = 0.0
+    cdef double lj, lj1, x, L, eL, la, ea, lb, eb, lv, a, b, lbeta, rbeta, g, xt
+    cdef double log_head = NEG_INF, log_tail = NEG_INF, log_tail_a = NEG_INF
+    cdef double lpb, epb, lpm, epm, r, pre, rpre, slack, y0, yt, ltop, lQ, rq
+    cdef double e4[4]
+    cdef Py_ssize_t j
+    cdef double* X = <double*> malloc(n * sizeof(double))
+    cdef double* LX = <double*> malloc(n * sizeof(double))
+    cdef double* D = <double*> malloc(n * sizeof(double))
+    cdef double* lacc = <double*> malloc(n * sizeof(double))
+    cdef double* racc = <double*> malloc(n * sizeof(double))
+    if X == NULL or LX == NULL or D == NULL or lacc == NULL or racc == NULL:
+        free(X); free(LX); free(D); free(lacc); free(racc)
+        return 2
+    l1q = log1p(-q) if q < 1.0 else NEG_INF
+    lh_hi = log(-expm1(-h))
+    lh_lo = log(expm1(h))
+    for j in range(n):
+        lacc[j] = 0.0
+        racc[j] = 0.0
+        lj = o + j * h
+        if ordering == 0:
+            x = grid_x(lj, q, mu, 0, &L, &eL)
+            X[j] = x
+            LX[j] = L + eL
+            D[j] = lj - (L - eL) if x != NEG_INF else 0.0
+        else:
+            x = grid_x(-lj, q, mu, 1, &L, &eL)
+            X[j] = x
+            LX[j] = L + eL
+            D[j] = lj + (L + eL) if isfinite(x) else 0.0
+    if ordering == 0:
+        if X[0] != NEG_INF:
+            la = lphi(X[0], &ea)
+            lb = lphi(X[0] - mu, &eb)
+            lv = lse(l1q + la if q < 1.0 else NEG_INF, lq + lb)
+            log_head = lv + lam * o - shift + dmax(ea, eb) + 8 * U * (1.0 + fabs(lv) + fabs(lam * o) + fabs(shift))
+        xt = X[n - 1]
+        log_tail = tilted_tail_pq(xt, q, mu, lam, shift)
+        la = lphi(-xt, &ea)
+        lb = lphi(mu - xt, &eb)
+        log_tail_a = lse(l1q + la if q < 1.0 else NEG_INF, lq + lb) + dmax(ea, eb) + 8 * U
+        for j in range(n - 1):
+            a = X[j]
+            b = X[j + 1]
+            if not a < b:
+                continue
+            lj1 = o + (j + 1) * h
+            lbeta = lbeta_up(a, b)
+            if a == NEG_INF:
+                lj = o + j * h
+                g = -(expm1(lj) + q)
+                lpb = lphi(b, &epb)
+                lpm = lphi(b - mu, &epm)
+                lv = lq + lpm
+                r = epm + 2 * U
+                if g > 0.0:
+                    lv = lse(lv, log(g) + lpb)
+                    r = dmax(r, epb + 4 * U + 2 * U * (fabs(lj) + 1.0) / dmax(g, 1e-300) * exp(lj))
+                add_term(lacc, racc, j + 1, lv - lh_hi, r + 3 * U, o, h, lam, shift)
+                ef(a, b, mu, e4)
+            else:
+                ef(a, b, mu, e4)
+                pre = lq + mu * a - hm2
+                rpre = 2 * U * (fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
+                if e4[0] > NEG_INF:
+                    add_term(lacc, racc, j + 1, pre + e4[0] - lh_hi, e4[1] + rpre + 3 * U, o, h, lam, shift)
+                elif e4[1] == INFINITY and lbeta > NEG_INF:
+                    add_term(lacc, racc, j + 1, lj1 + log(-expm1(-h)) + lbeta - lh_hi,
+                             4 * U, o, h, lam, shift)
+            pre = lq + mu * b - hm2
+            rpre = 2 * U * (fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
+            lv = NEG_INF
+            r = 0.0
+            if e4[2] > NEG_INF:
+                lv = pre + e4[2]
+                r = e4[3] + rpre
+            elif lbeta > NEG_INF:
+                lv = lj1 + log(-expm1(-h)) + lbeta
+                r = 4 * U
+            if D[j + 1] > 0.0 and lbeta > NEG_INF:
+                slack = lj1 + log1mexp(D[j + 1]) + lbeta + 4 * U
+                lv = lse(lv, slack)
+            add_term(lacc, racc, j, lv - lh_lo, r + 3 * U, o, h, lam, shift)
+    else:
+        y0 = X[0]
+        if y0 != INFINITY:
+            la = lphi(-y0, &ea)
+            log_head = la + lam * o - shift + ea + 8 * U * (1.0 + fabs(la) + fabs(lam * o) + fabs(shift))
+        yt = X[n - 1]
+        if yt != NEG_INF:
+            la = lphi(yt, &ea)
+            ltop = o + (n - 1) * h
+            if q < 1.0 and ltop >= -log1p(-q) * (1.0 + 8 * U) + 8 * U:
+                add_term(lacc, racc, n - 1, la, ea + 4 * U, o, h, lam, shift)
+            else:
+                log_tail = tilted_tail_qp(yt, q, mu, lam, shift)
+                log_tail_a = la + ea + 8 * U
+        for j in range(n - 1):
+            b = X[j]
+            a = X[j + 1]
+            if not a < b:
+                continue
+            lj = o + j * h
+            lj1 = lj + h
+            lbeta = lbeta_up(a, b)
+            ef(a, b, mu, e4)
+            pre = lj + lq + mu * b - hm2
+            rpre = 2 * U * (fabs(lj) + fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
+            if e4[2] > NEG_INF:
+                add_term(lacc, racc, j + 1, pre + e4[2] - lh_hi, e4[3] + rpre + 3 * U, o, h, lam, shift)
+            elif lbeta > NEG_INF:
+                lQ = lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
+                add_term(lacc, racc, j + 1, lj1 + log(-expm1(-h)) + lQ + 4 * U - lh_hi,
+                         4 * U, o, h, lam, shift)
+            if a == NEG_INF:
+                g = expm1(lj1 + l1q) if q < 1.0 else INFINITY
+                lpb = lphi(b, &epb)
+                lpm = lphi(b - mu, &epm)
+                lv = lj1 + lq + lpm
+                r = epm + 2 * U * (fabs(lj1) + 2)
+                if g > 0.0 and g != INFINITY:
+                    lv = lse(lv, log(g) + lpb)
+                    r = dmax(r, epb + 4 * U + 2 * U * (fabs(lj1) + 2) / dmin(1.0, g))
+                add_term(lacc, racc, j, lv - lh_lo, r + 3 * U, o, h, lam, shift)
+                continue
+            pre = lj1 + lq + mu * a - hm2
+            rpre = 2 * U * (fabs(lj1) + fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
+            lv = NEG_INF
+            r = 0.0
+            if e4[0] > NEG_INF:
+                lv = pre + e4[0]
+                r = e4[1] + rpre
+            elif lbeta > NEG_INF:
+                lQ = lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
+                lv = lj1 + log(-expm1(-h)) + lQ + 4 * U
+                r = 4 * U
+            if D[j + 1] > 0.0 and lbeta > NEG_INF:
+                slack = lj1 + LX[j + 1] + log1mexp(D[j + 1]) + lbeta + 4 * U
+                lv = lse(lv, slack)
+            add_term(lacc, racc, j, lv - lh_lo, r + 3 * U, o, h, lam, shift)
+    for j in range(n):
+        out[j] = lacc[j]
+        if racc[j] > eta:
+            eta = racc[j]
+    res[0] = log_head
+    res[1] = log_tail
+    res[2] = log_tail_a
+    res[3] = eta + 2.0 * LIBM_ULPS * U
+    free(X); free(LX); free(D); free(lacc); free(racc)
+    return 0
+
+
+def level0(double q, double mu, int ordering, double o, double h, double lam, double shift,
+           double[::1] out):
+    """Connect-the-dots A-masses of one step on the grid o + j h, tilted; returns
+    (log_head, log_tail, log_tail_a, eta). See the twin for the maths."""
+    cdef double res[4]
+    cdef int s
+    with nogil:
+        s = level0_c(q, mu, ordering, o, h, lam, shift, &out[0], out.shape[0], res)
+    if s != 0:
+        raise MemoryError("level0: allocation failed")
+    return res[0], res[1], res[2], res[3]
+
+
+# ---------------------------------------------------------------------------------------
+# the window of level 0
+
+cdef double log_tail_c(double q, double mu, int ordering, double l) noexcept nogil:
+    cdef double x, e, lb
+    if ordering == 0:
+        if q < 1.0 and l <= log1p(-q):
+            return 0.0
+        x = x_of(l, q, mu)
+        lb = log(q) + lphi(mu - x, &e)
+        return lse(log1p(-q) + lphi(-x, &e), lb) if q < 1.0 else lb
+    if q < 1.0 and -l <= log1p(-q):
+        return NEG_INF
+    return lphi(x_of(-l, q, mu), &e)
+
+
+def log_tail(double q, double mu, int ordering, double l):
+    """log A(L > l) of one step."""
+    return log_tail_c(q, mu, ordering, l)
+
+
+cdef double log_head_c(double q, double mu, int ordering, double l) noexcept nogil:
+    cdef double x, e, lb
+    if ordering == 0:
+        if q < 1.0 and l <= log1p(-q):
+            return NEG_INF
+        x = x_of(l, q, mu)
+        lb = log(q) + lphi(x - mu, &e)
+        return lse(log1p(-q) + lphi(x, &e), lb) if q < 1.0 else lb
+    if q < 1.0 and -l <= log1p(-q):
+        return 0.0
+    return lphi(-x_of(-l, q, mu), &e)
+
+
+def log_head(double q, double mu, int ordering, double l):
+    """log A(L <= l) of one step."""
+    return log_head_c(q, mu, ordering, l)
+
+
+cdef double log_tilted_tail_c(double q, double mu, int ordering, double l, double lam,
+                              double shift) noexcept nogil:
+    if ordering == 0:
+        if q < 1.0 and l <= log1p(-q):
+            return 0.0 if lam == 0.0 else INFINITY
+        return tilted_tail_pq(x_of(l, q, mu), q, mu, lam, shift)
+    if q < 1.0 and -l <= log1p(-q):
+        return NEG_INF
+    return tilted_tail_qp(x_of(-l, q, mu), q, mu, lam, shift)
+
+
+def log_tilted_tail(double q, double mu, int ordering, double l, double lam, double shift):
+    """Upper bound of log int_{L > l} e^{lam L - shift} dA."""
+    return log_tilted_tail_c(q, mu, ordering, l, lam, shift)
+
+
+cdef inline int head_bad(double q, double mu, int ordering, double lam, double shift, double l,
+                         double log_tau) noexcept nogil:
+    return lam * l - shift + log_head_c(q, mu, ordering, l) > log_tau
+
+
+cdef inline int tail_ok(double q, double mu, int ordering, double l, double lam, double shift,
+                        double log_tau, double log_b) noexcept nogil:
+    return (log_tilted_tail_c(q, mu, ordering, l, lam, shift) <= log_tau
+            or log_tail_c(q, mu, ordering, l) <= log_b)
+
+
+def level0_window(double q, double mu, int ordering, double lam, double shift, double mid,
+                  double scale, double log_tau, double log_b, double tol):
+    """(lo, hi) for the level-0 grid (see the twin)."""
+    cdef double top, bot, a, b, step, m, hi, lo
+    with nogil:
+        top = -log1p(-q) if (ordering == 1 and q < 1.0) else INFINITY
+        bot = log1p(-q) if (ordering == 0 and q < 1.0) else NEG_INF
+        mid = dmin(dmax(mid, bot), top)
+        a = mid
+        step = dmax(scale, tol)
+        b = a + step
+        while b < top and not tail_ok(q, mu, ordering, b, lam, shift, log_tau, log_b):
+            a = b
+            step *= 2.0
+            b = a + step
+        if b >= top:
+            hi = top
+        else:
+            while b - a > tol:
+                m = 0.5 * (a + b)
+                if not tail_ok(q, mu, ordering, m, lam, shift, log_tau, log_b):
+                    a = m
+                else:
+                    b = m
+            hi = b
+        b = mid
+        step = dmax(scale, tol)
+        a = b - step
+        while a > bot and head_bad(q, mu, ordering, lam, shift, a, log_tau):
+            b = a
+            step *= 2.0
+            a = b - step
+        if a <= bot:
+            lo = bot
+        else:
+            while b - a > tol:
+                m = 0.5 * (a + b)
+                if head_bad(q, mu, ordering, lam, shift, m, log_tau):
+                    b = m
+                else:
+                    a = m
+            lo = a
+    return lo, hi
+
+
+# ---------------------------------------------------------------------------------------
+# composition
+
+def conv(const double[::1] a, const double[::1] b, double[::1] out):
+    """Direct (linear) convolution out[k] = sum_i a[i] b[k-i]; len(out) = len(a)+len(b)-1."""
+    cdef Py_ssize_t na = a.shape[0], nb = b.shape[0], i, j
+    cdef double ai
+    cdef double* po
+    cdef const double* pb
+    with nogil:
+        for i in range(na + nb - 1):
+            out[i] = 0.0
+        pb = &b[0]
+        for i in range(na):
+            ai = a[i]
+            if ai == 0.0:
+                continue
+            po = &out[i]
+            for j in range(nb):
+                po[j] += ai * pb[j]
+
+
+def regrid(const double[::1] c, long long off, long long step, long long off2, long long step2,
+           double q0, double lam, double[::1] out):
+    """Pessimistic CTD re-gridding onto (off2 + k step2) q0; returns the relative error bound."""
+    cdef Py_ssize_t n = c.shape[0], n2 = out.shape[0], i
+    cdef double H = step2 * q0, eH, emH, ci, s
+    cdef long long p, k, r, m, lowest
+    with nogil:
+        eH = expm1(H)
+        emH = expm1(-H)
+        for i in range(n2):
+            out[i] = 0.0
+        for i in range(n):
+            ci = c[i]
+            if ci == 0.0:
+                continue
+            p = off + i * step - off2
+            if p <= 0:
+                out[0] += ci * exp(lam * (-p) * q0)
+                continue
+            k = p // step2
+            r = p - k * step2
+            if r == 0:
+                out[k] += ci
+                continue
+            s = r * q0
+            out[k] += ci * exp(-lam * s) * (expm1(H - s) / eH)
+            out[k + 1] += ci * exp(lam * (H - s)) * (expm1(-s) / emH)
+    m = step2 // (step if step > 1 else 1) + 3
+    lowest = off2 - off if off2 > off else 0
+    return (2.0 * LIBM_ULPS + 8.0 + 2.0 * lam * H + 2.0 * lam * lowest * q0) * U + 1.01 * m * U
+
+
+def cut_window(const double[::1] c, double o, double h, double logZ, double lam, double log_tau,
+               double log_b, double[::1] out):
+    """(j0, j1): head and tail cuts (see the twin); out[:4] = dropped head, dropped tail
+    (tilted), A-mass of the dropped tail, 1.0 if the tail goes to +infinity."""
+    cdef Py_ssize_t n = c.shape[0], i, j0, jd, ja
+    cdef double tot = 0.0, lim, s0 = 0.0, s1 = 0.0, f, T = 0.0, Tn, grow
+    with nogil:
+        for i in range(n):
+            tot += c[i]
+        lim = exp(log_tau) * tot
+        j0 = 0
+        while j0 < n - 1 and s0 + c[j0] <= lim:
+            s0 += c[j0]
+            j0 += 1
+        jd = n - 1
+        while jd > j0 and s1 + c[jd] <= lim:
+            s1 += c[jd]
+            jd -= 1
+        f = exp(-lam * h)
+        ja = n - 1
+        while ja > j0:
+            Tn = f * (T + c[ja])
+            if Tn > 0.0 and log(Tn) + logZ - lam * (o + (ja - 1) * h) > log_b:
+                break
+            T = Tn
+            ja -= 1
+        grow = 1.0 + (n + 4) * (LIBM_ULPS + 3.0 + lam * h) * U
+        out[0] = s0 * (1.0 + (n + 2) * U)
+        if ja < jd:
+            s1 = 0.0
+            for i in range(ja + 1, n):
+                s1 += c[i]
+            out[1] = s1 * (1.0 + (n + 2) * U)
+            if T > 0.0:
+                out[2] = exp(log(T) + logZ - lam * (o + ja * h)) * grow * (
+                    1.0 + 8.0 * U * (fabs(logZ) + fabs(lam * (o + ja * h)) + 1.0))
+            else:
+                out[2] = 0.0
+            out[3] = 1.0
+            jd = ja
+        else:
+            out[1] = s1 * (1.0 + (n + 2) * U)
+            out[2] = 0.0
+            out[3] = 0.0
+    return j0, jd
+
+
+# ---------------------------------------------------------------------------------------
+# delta(eps) of a composed PLD
+
+def log_delta_at(const double[::1] c, double o, double h, double logZ, double lam, double eps):
+    """(log delta_c(eps), relative error bound)."""
+    cdef Py_ssize_t n = c.shape[0], i
+    cdef double s = 0.0, lmax = 0.0, l, rel, v
+    with nogil:
+        for i in range(n):
+            l = o + i * h
+            if l <= eps or c[i] == 0.0:
+                continue
+            s += c[i] * exp(-lam * (l - eps)) * (-expm1(eps - l))
+            if fabs(l) > lmax:
+                lmax = fabs(l)
+    if s == 0.0:
+        return NEG_INF, 0.0
+    rel = (2.0 * LIBM_ULPS + 8.0 + 4.0 * lam * (lmax + fabs(eps)) + 1.01 * n) * U
+    v = log(s) + logZ - lam * eps
+    rel += (LIBM_ULPS + 4.0) * U * (fabs(log(s)) + fabs(logZ) + fabs(lam * eps))
+    return v, rel
+
+
+def eps_solve(const double[::1] c, double o, double h, double logZ, double lam, double log_target):
+    """eps with delta_c(eps) = e^{log_target}; -inf when delta_c is below it everywhere."""
+    cdef Py_ssize_t n = c.shape[0], j, k
+    cdef double fa, fb, g, A = 0.0, B = 0.0, An, Bn, Dn = 0.0, ld, lk, ltp
+    cdef int found = 0
+    with nogil:
+        fa = exp(-lam * h)
+        fb = exp(-(lam + 1.0) * h)
+        g = -expm1(-h)
+        k = 0
+        # A, B hold A_{j+1}, B_{j+1} when entering iteration j
+        j = n - 1
+        A = c[j]
+        B = c[j]
+        while j > 0:
+            j -= 1
+            Dn = fa * (Dn + g * B)
+            ld = (log(Dn) if Dn > 0.0 else NEG_INF) + logZ - lam * (o + j * h)
+            if ld > log_target:
+                k = j + 1
+                found = 1
+                break
+            A = c[j] + fa * A
+            B = c[j] + fb * B
+        if not found:
+            k = 0
+        lk = o + k * h
+        ltp = log_target - logZ + lam * lk
+    if A <= 0.0 or ltp >= log(A):
+        return NEG_INF
+    return lk + log((A - exp(ltp)) / B)
+
+
+def log_btail(const double[::1] c, double o, double h, double logZ, double lam, double eps):
+    """log sum_{l_i > eps} a_i e^{-l_i} (the B-tail)."""
+    cdef Py_ssize_t n = c.shape[0], i
+    cdef double s = 0.0, l
+    with nogil:
+        for i in range(n):
+            l = o + i * h
+            if l > eps and c[i] > 0.0:
+                s += c[i] * exp(-(lam + 1.0) * (l - eps))
+    return (log(s) if s > 0.0 else NEG_INF) + logZ - (lam + 1.0) * eps
+
+
+# ---------------------------------------------------------------------------------------
+# steering
+
+def merged_pmf(double q, double mu, int ordering, const double[::1] edges, double[::1] pos,
+               double[::1] mass):
+    """Cells merged into one outcome each (see the twin). Steering only."""
+    cdef Py_ssize_t n = pos.shape[0], j
+    cdef double lq = log(q), l1q, l, a, b, l0, l1, lmix, la, lb, lo, hi, p, r
+    cdef double* xs = <double*> malloc((n + 1) * sizeof(double))
+    if xs == NULL:
+        raise MemoryError("merged_pmf: allocation failed")
+    with nogil:
+        l1q = log1p(-q) if q < 1.0 else NEG_INF
+        for j in range(n + 1):
+            l = edges[j]
+            if ordering == 0:
+                xs[j] = NEG_INF if (q < 1.0 and l <= l1q) else x_of(l, q, mu)
+            else:
+                xs[j] = NEG_INF if (q < 1.0 and -l <= l1q) else x_of(-l, q, mu)
+        for j in range(n):
+            if ordering == 0:
+                a = xs[j]
+                b = xs[j + 1]
+                if j == 0:
+                    a = NEG_INF
+                if j == n - 1:
+                    b = INFINITY
+            else:
+                a = xs[j + 1]
+                b = xs[j]
+                if j == 0:
+                    b = INFINITY
+                if j == n - 1:
+                    a = NEG_INF
+            if a < b:
+                l0 = ldiff(a, b, &r)
+                l1 = ldiff(a - mu, b - mu, &r)
+            else:
+                l0 = NEG_INF
+                l1 = NEG_INF
+            lmix = lse(l1q + l0 if q < 1.0 else NEG_INF, lq + l1)
+            if ordering == 0:
+                la = lmix
+                lb = l0
+            else:
+                la = l0
+                lb = lmix
+            lo = edges[j]
+            hi = edges[j + 1]
+            if la == NEG_INF:
+                mass[j] = 0.0
+                pos[j] = lo
+                continue
+            p = la - lb if lb > NEG_INF else hi
+            pos[j] = dmin(dmax(p, lo), hi)
+            mass[j] = exp(la)
+    free(xs)
+
+
+def pmf_cgf(const double[::1] pos, const double[::1] lmass, double t, double[::1] out):
+    """out[:3] = log sum e^{lmass + t pos}, and the mean and variance of pos under it."""
+    cdef Py_ssize_t n = pos.shape[0], i
+    cdef double m = NEG_INF, v, s = 0.0, s1 = 0.0, s2 = 0.0, w, mean
+    with nogil:
+        for i in range(n):
+            v = lmass[i] + t * pos[i]
+            if v > m:
+                m = v
+        for i in range(n):
+            if lmass[i] > NEG_INF:
+                w = exp(lmass[i] + t * pos[i] - m)
+                s += w
+                s1 += w * pos[i]
+                s2 += w * pos[i] * pos[i]
+        mean = s1 / s
+        out[0] = m + log(s)
+        out[1] = mean
+        out[2] = dmax(s2 / s - mean * mean, 0.0)

@@ -1,0 +1,834 @@
+"""Pure-Python twin of ``_pld.pyx``: the same functions, signatures and algorithms,
+selected with ``EWACCOUNT_PURE_PYTHON=1`` (or when the extension is not built).
+
+These are the loops of the certified accountant (``ewaccount/certified.py``): the
+connect-the-dots (CTD) discretisation of one step's privacy-loss distribution (PLD) with
+rigorous relative error bounds, direct convolution, pessimistic re-gridding, the window
+cuts, and the evaluation of delta(eps) on a composed PLD. ``certified.py`` holds the
+maths and the validity argument; this file is the readable specification of the kernels.
+
+Conventions shared with ``_pld.pyx``
+-----------------------------------
+* ``ordering`` 0 is "pq" (remove: loss L = log dQ/dP under A = Q, B = P), 1 is "qp"
+  (add: loss L' = -L under A = P, B = Q). P = N(0, 1), Q = (1-q) N(0, 1) + q N(mu, 1).
+* A PLD is stored *tilted*: an array ``c`` on the grid l_i = o + i h with A-masses
+  a_i = c_i exp(logZ - lam l_i). Grid points are exact doubles (integer multiples of a
+  power-of-two quantum, chosen by the caller).
+* Error bounds are in the standard model of floating point with unit roundoff U = 2^-53,
+  and assume libm's exp, log, expm1, log1p, erfc are accurate to LIBM_ULPS units in the
+  last place (glibc documents <= 1-3 ulp for these).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+U = 2.0 ** -53
+LIBM_ULPS = 4.0
+DYAD = 2.0 ** -46          # x-grid quantum (|x| < 64): differences of cell ends are exact
+XMAX = 60.0                # |x| beyond which every normal mass is below 1e-780
+LOG_SQRT_2PI = 0.9189385332046727
+SQRT1_2 = 0.7071067811865476
+NEG_INF = -math.inf
+
+_GL = {n: tuple(tuple(map(float, a)) for a in np.polynomial.legendre.leggauss(n)) for n in (4, 8)}
+
+
+def _cn(n: int) -> float:
+    """(n!)^4 / ((2n+1) ((2n)!)^2): the Gauss-Legendre remainder constant with Cauchy's
+    estimate of the 2n-th derivative folded in."""
+    return math.factorial(n) ** 4 / ((2 * n + 1) * math.factorial(2 * n) ** 2)
+
+
+_CN = {n: _cn(n) for n in (4, 8)}
+
+
+# ---------------------------------------------------------------------------------------
+# log Phi with an absolute error bound
+
+def _lphi(z: float) -> tuple[float, float]:
+    """(log Phi(z), bound on its absolute error)."""
+    if z == NEG_INF:
+        return NEG_INF, 0.0
+    if z == math.inf:
+        return 0.0, 0.0
+    if z > 6.0:
+        t = 0.5 * math.erfc(z * SQRT1_2)
+        v = math.log1p(-t)
+        return v, t * (LIBM_ULPS + 2.0 + z * z) * U * 2.0 + 2.0 * LIBM_ULPS * U * abs(v)
+    if z > -26.0:
+        v = math.log(0.5 * math.erfc(-z * SQRT1_2))
+        return v, (LIBM_ULPS + 2.0 + z * z) * U * 2.0 + 2.0 * LIBM_ULPS * U * abs(v)
+    z2 = 1.0 / (z * z)
+    s = term = 1.0
+    for i in range(1, 13):
+        term = -term * (2 * i - 1) * z2
+        s += term
+    v = -0.5 * z * z - LOG_SQRT_2PI - math.log(-z) + math.log(s)
+    return v, 16.0 * U * (0.5 * z * z + 2.0 + abs(v)) + 1e-22
+
+
+def log_ndtr(z: float) -> float:
+    """log Phi(z) (the value of the bounded evaluation used by the kernels)."""
+    return _lphi(z)[0]
+
+
+def _lphi_abs(z: float) -> float:
+    return _lphi(z)[0]
+
+
+def _ldiff(a: float, b: float) -> tuple[float, float]:
+    """(log(Phi(b) - Phi(a)), bound on its relative error) for a <= b; rel = inf when
+    the difference cannot be resolved (narrow cells: the caller integrates instead)."""
+    if not a < b:
+        return NEG_INF, 0.0
+    if b <= 0.0:
+        la, ea = _lphi(a)
+        lb, eb = _lphi(b)
+    elif a >= 0.0:
+        la, ea = _lphi(-b)
+        lb, eb = _lphi(-a)
+    else:
+        la, ea = _lphi(a)
+        lb, eb = _lphi(-b)
+        pa, pb = math.exp(la), math.exp(lb)
+        d = 1.0 - pa - pb
+        if d <= 0.0:
+            return NEG_INF, math.inf
+        rel = (pa * (ea + 2 * U) + pb * (eb + 2 * U)) / d + 4.0 * U
+        return math.log(d), rel + LIBM_ULPS * U
+    if la == NEG_INF:
+        return lb, eb + 2.0 * U
+    t = la - lb
+    if not t < 0.0:
+        return NEG_INF, math.inf
+    em = -math.expm1(t)
+    v = lb + math.log(em)
+    rel = eb + (ea + eb + U * abs(t)) * math.exp(t) / em + (2.0 * LIBM_ULPS + 4.0) * U
+    return v, rel
+
+
+# ---------------------------------------------------------------------------------------
+# the PLLR, its inverse, and cell integrals
+
+def _pllr_err(x: float, q: float, mu: float) -> tuple[float, float]:
+    """(L(x), bound on its absolute error), L(x) = log(1 - q + q exp(mu x - mu^2/2))."""
+    hm2 = 0.5 * mu * mu
+    mx = mu * x
+    u = mx - hm2
+    du = 2.0 * U * (abs(mx) + hm2)
+    if q >= 1.0:
+        return u, du
+    if u <= 0.0:
+        y = q * math.expm1(u)
+        L = math.log1p(y)
+        s = q * math.exp(u - L)             # dL/du
+        e = s * du + (LIBM_ULPS + 2.0) * U * abs(y) / (1.0 + y) + LIBM_ULPS * U * abs(L)
+        return L, 2.0 * e + 1e-300
+    v = (1.0 - q) * math.exp(-u)
+    if q + v > 0.5:
+        L = u + math.log1p((1.0 - q) * math.expm1(-u))
+    else:
+        L = u + math.log(q + v)
+    e = du + (2.0 * LIBM_ULPS + 4.0) * U * (abs(L) + abs(u) + 1.0)
+    return L, 2.0 * e
+
+
+def _x_of(l: float, q: float, mu: float) -> float:
+    """x with L(x) = l (+-inf outside the range; clamped to [-XMAX, XMAX])."""
+    hm2 = 0.5 * mu * mu
+    if q >= 1.0:
+        x = (l + hm2) / mu
+    else:
+        r = (1.0 - q) * math.exp(-l) if l > -700.0 else math.inf
+        if r < 0.5:
+            uu = l + math.log1p(-r) - math.log(q)
+        else:
+            y = math.expm1(l) / q
+            if y <= -1.0:
+                return NEG_INF
+            uu = math.log1p(y)
+        x = (uu + hm2) / mu
+    if x > XMAX:
+        return XMAX
+    if x < -XMAX:
+        return -XMAX
+    return x
+
+
+def _grid_x(l: float, q: float, mu: float, up: bool) -> tuple[float, float, float]:
+    """A dyadic x with L(x) <= l (up=False) or L(x) >= l (up=True), and (x, L, eL)."""
+    if not up and q < 1.0 and l <= math.log1p(-q):
+        return NEG_INF, math.log1p(-q), 0.0
+    x = _x_of(l, q, mu)
+    if x == NEG_INF:
+        if not up:
+            return NEG_INF, math.log1p(-q), 0.0
+        x = -XMAX
+    x = math.ceil(x / DYAD) * DYAD if up else math.floor(x / DYAD) * DYAD
+    step = DYAD * max(1.0, abs(x))
+    for _ in range(200):
+        L, eL = _pllr_err(x, q, mu)
+        if up and L - eL >= l:
+            return x, L, eL
+        if not up and L + eL <= l:
+            return x, L, eL
+        if up and x >= XMAX:
+            return math.inf, math.inf, 0.0
+        if not up and x <= -XMAX:
+            return NEG_INF, math.log1p(-q) if q < 1.0 else NEG_INF, 0.0
+        x = x + step if up else x - step
+        x = math.ceil(x / DYAD) * DYAD if up else math.floor(x / DYAD) * DYAD
+        step *= 2.0
+    return (math.inf, math.inf, 0.0) if up else (NEG_INF, NEG_INF, 0.0)
+
+
+def _ef_closed(a: float, b: float, mu: float):
+    """Closed forms of E = int_a^b expm1(mu (x - a)) phi(x) dx and
+    F = int_a^b -expm1(-mu (b - x)) phi(x) dx as (log E, rel E, log F, rel F); a may be
+    -inf (then only F). Differences of Phi are taken in log space; the relative errors
+    are a-posteriori bounds (they grow when the cell is narrow)."""
+    hm2 = 0.5 * mu * mu
+    l0, r0 = _ldiff(a, b)
+    l1, r1 = _ldiff(a - mu, b - mu)
+    # the shifted end points carry rounding: Phi mass of the slivers they move
+    sh = 0.0
+    for z in (a - mu, b - mu):
+        if math.isfinite(z):
+            sh += math.exp(-0.5 * z * z - LOG_SQRT_2PI - l1) * U * abs(z) if l1 > NEG_INF else math.inf
+    r1 += sh
+    lE = rE = NEG_INF
+    rE = math.inf
+    if math.isfinite(a) and l1 > NEG_INF:
+        s = -mu * a + hm2
+        lD1 = l1 + s
+        e1 = r1 + 2.0 * U * (abs(mu * a) + hm2 + abs(l1)) + LIBM_ULPS * U
+        t = l0 - lD1
+        if t < 0.0:
+            em = -math.expm1(t)
+            lE = lD1 + math.log(em)
+            rE = e1 + (r0 + e1 + U * abs(t)) * math.exp(t) / em + (2 * LIBM_ULPS + 4) * U
+    lF, rF = NEG_INF, math.inf
+    if l1 > NEG_INF and l0 > NEG_INF:
+        s = -mu * b + hm2
+        lD1 = l1 + s
+        e1 = r1 + 2.0 * U * (abs(mu * b) + hm2 + abs(l1)) + LIBM_ULPS * U
+        t = lD1 - l0
+        if t < 0.0:
+            em = -math.expm1(t)
+            lF = l0 + math.log(em)
+            rF = r0 + (r0 + e1 + U * abs(t)) * math.exp(t) / em + (2 * LIBM_ULPS + 4) * U
+    return lE, rE, lF, rF
+
+
+def _ef_quad(a: float, b: float, mu: float):
+    """E and F (see ``_ef_closed``) by Gauss-Legendre on P panels, for finite dyadic a < b,
+    with a rigorous bound: remainder w'^{2n+1} (n!)^4 / ((2n+1) ((2n)!)^3) |g^{(2n)}|,
+    the derivative bounded by Cauchy's estimate on discs of radius R, where
+    |expm1(mu z)| <= expm1(mu |z|) and |phi(z)| <= phi(Re z) exp(Im(z)^2 / 2); relative to
+    the lower bounds E, F >= min phi * mu w^2 / 2. Returns (log E, rel E, log F, rel F)."""
+    w = b - a                                 # exact: a, b dyadic
+    m = max(abs(a), abs(b))
+    R = 1.0 / (mu + m + 1.0)
+    rho = w / R
+    npan = max(1, int(math.ceil(4.0 * rho)))
+    if npan > 64:
+        return NEG_INF, math.inf, NEG_INF, math.inf
+    rp = rho / npan
+    lo_edge = 0.0 if (a - R) <= 0.0 <= (b + R) else min(abs(a - R), abs(b + R))
+    lphimax = -0.5 * lo_edge * lo_edge + 0.5 * R * R
+    lphimin = -0.5 * m * m
+    growth = math.expm1(mu * (w + R)) / (mu * (w + R))
+    factor = 2.0 * (1.0 + 1.0 / rho) * growth * math.exp(lphimax - lphimin)
+    n = 4 if factor * _CN[4] * rp ** 8 < 1e-18 else 8
+    trunc = factor * _CN[n] * rp ** (2 * n)
+    xs, ws = _GL[n]
+    wp = w / npan
+    se = sf = 0.0
+    for k in range(npan):
+        for t, wt in zip(xs, ws):
+            y = (k + 0.5 * (1.0 + t)) * wp        # x - a
+            x = a + y
+            ph = math.exp(-0.5 * x * x)
+            se += wt * math.expm1(mu * y) * ph
+            sf += wt * (-math.expm1(-mu * (w - y))) * ph
+    se *= 0.5 * wp
+    sf *= 0.5 * wp
+    if not (se > 0.0 and sf > 0.0):
+        return NEG_INF, math.inf, NEG_INF, math.inf
+    node = (24.0 + 2.0 * m * m + 4.0 * mu * w + 64.0) * U     # per-node relative error
+    rnd = node + (n * npan + 4) * U * 1.01 + trunc * 1.01
+    lE = math.log(se) - LOG_SQRT_2PI
+    lF = math.log(sf) - LOG_SQRT_2PI
+    return lE, rnd, lF, rnd
+
+
+def _ef(a: float, b: float, mu: float):
+    """Best of the closed form and the quadrature for one cell: (lE, rE, lF, rF)."""
+    if math.isfinite(a):
+        w = b - a
+        rho = w * (mu + max(abs(a), abs(b)) + 1.0)
+        if rho <= 4.0:
+            return _ef_quad(a, b, mu)
+        c = _ef_closed(a, b, mu)
+        if (c[1] > 1e-13 or c[3] > 1e-13) and rho <= 16.0:
+            qd = _ef_quad(a, b, mu)
+            e = (qd[0], qd[1]) if qd[1] < c[1] else (c[0], c[1])
+            f = (qd[2], qd[3]) if qd[3] < c[3] else (c[2], c[3])
+            return e[0], e[1], f[0], f[1]
+        return c
+    return _ef_closed(a, b, mu)
+
+
+def _lbeta_up(a: float, b: float) -> float:
+    """An upper bound of log(Phi(b) - Phi(a)), a < b: (b - a) max phi, or log Phi(b)."""
+    if a == NEG_INF:
+        v, e = _lphi(b)
+        return v + e + 2.0 * U
+    d = 0.0 if a <= 0.0 <= b else min(abs(a), abs(b))
+    w = math.log(b - a) - 0.5 * d * d - LOG_SQRT_2PI + 8.0 * U * (2.0 + d * d)
+    if (b - a) * (max(abs(a), abs(b)) + 1.0) < 0.125:
+        return w                       # narrow: the density bound is within ~10%
+    v, rel = _ldiff(a, b)
+    return min(w, v + math.log1p(rel) + 4.0 * U) if rel < 1.0 else w
+
+
+def _log1mexp(d: float) -> float:
+    """log(1 - e^{-d}), d > 0 (log d, an upper bound, when d is tiny)."""
+    return math.log(d) if d < 1e-8 else math.log(-math.expm1(-d))
+
+
+def _lse(x: float, y: float) -> float:
+    if x == NEG_INF:
+        return y
+    if y == NEG_INF:
+        return x
+    if x < y:
+        x, y = y, x
+    return x + math.log1p(math.exp(y - x))
+
+
+def _log_tilted_tail_pq(x: float, q: float, mu: float, lam: float, shift: float) -> float:
+    """Upper bound of log int_{x' > x} e^{lam L - shift} dQ (ordering "pq"): with
+    e^L <= q e^u (1 + r), r = (1-q) / (q e^{u(x)}) for x' >= x, and
+    int_{x' > x} e^{t u} dP = e^{t(t-1) mu^2/2} Phi-bar(x - t mu), t = lam + 1."""
+    t = lam + 1.0
+    if x >= XMAX:
+        return NEG_INF
+    u = mu * x - 0.5 * mu * mu
+    lr = math.log1p(-q) - math.log(q) - u if q < 1.0 else NEG_INF
+    l1r = math.log1p(math.exp(lr)) if lr < 700.0 else lr
+    lp, ep = _lphi(t * mu - x)
+    v = t * (math.log(q) + l1r) + 0.5 * t * lam * mu * mu - shift + lp
+    return v + ep + 16.0 * U * (abs(v) + t * (abs(math.log(q)) + abs(l1r)) + 0.5 * t * lam * mu * mu + abs(shift) + 1.0)
+
+
+def _log_tilted_tail_qp(y: float, q: float, mu: float, lam: float, shift: float) -> float:
+    """Upper bound of log int_{x < y} e^{lam L' - shift} dP, L' = -L (ordering "qp"):
+    L' <= -log(1-q) for q < 1; for q = 1 exactly e^{lam(lam+1)mu^2/2} Phi(y + lam mu)."""
+    if q < 1.0:
+        lp, ep = _lphi(y)
+        v = -lam * math.log1p(-q) - shift + lp
+    else:
+        lp, ep = _lphi(y + lam * mu)
+        v = 0.5 * lam * (lam + 1.0) * mu * mu - shift + lp
+    return v + ep + 16.0 * U * (abs(v) + abs(shift) + lam * (lam + 1.0) * mu * mu + 1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# level 0: the CTD discretisation of one step
+
+def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, shift: float,
+           out) -> tuple[float, float]:
+    """Connect-the-dots A-masses of one step on the grid l_j = o + j h (j < len(out)),
+    tilted: out[j] = a_j exp(lam l_j - shift), every entry an upper bound of the exact
+    CTD mass up to a relative error eta. The parts below l_0 and above the last point are
+    not represented. Returns (log_head, log_tail, log_tail_a, eta): upper bounds of the log
+    tilted mass int e^{lam L - shift} dA of the head and of the tail (for the deficit D),
+    and of the log A-mass of the tail (for sending it to +infinity instead).
+
+    Each cell [l_j, l_{j+1}] is the x-cell between dyadic points X_j with L(X_j) <= l_j
+    ("pq"; for "qp" L(Y_j) >= -l_j), so the cell's losses lie in [l_j - d_j, l_{j+1}]:
+    the sliver below l_j is moved up (pessimistic), and the CTD numerators
+    N_hi = int (e^L - e^{l_j}) dB, N_lo = int (e^{l_{j+1}} - e^L) dB are bounded above by
+    q e^{u} E(cell) and q e^{u} F(cell) (+ a bound of the slack d), integrals of positive
+    functions computed without cancellation (``_ef``)."""
+    n = len(out)
+    hm2 = 0.5 * mu * mu
+    lq = math.log(q)
+    l1q = math.log1p(-q) if q < 1.0 else NEG_INF
+    lh_hi = math.log(-math.expm1(-h))       # a_hi = N_hi / (1 - e^{-h})
+    lh_lo = math.log(math.expm1(h))         # a_lo = N_lo / (e^h - 1)
+    eta = 0.0
+    acc = [0.0] * n                          # tilted entries (sums of two positive terms)
+    racc = [0.0] * n
+    big = False
+    # grid points and their x
+    X = [0.0] * n
+    LX = [0.0] * n
+    D = [0.0] * n
+    for j in range(n):
+        lj = o + j * h
+        if ordering == 0:
+            x, L, eL = _grid_x(lj, q, mu, False)
+            X[j] = x
+            LX[j] = L + eL
+            D[j] = lj - (L - eL) if x != NEG_INF else 0.0
+        else:
+            x, L, eL = _grid_x(-lj, q, mu, True)
+            X[j] = x
+            LX[j] = L + eL
+            D[j] = lj + (L + eL) if math.isfinite(x) else 0.0
+
+    def add(j, lv, rel):
+        nonlocal big
+        if lv == NEG_INF:
+            return
+        lj = o + j * h
+        arg = lv + lam * lj - shift
+        if arg > 700.0:
+            big = True
+            return
+        rel = rel + 2.0 * U * (abs(lv) + abs(lam * lj) + abs(shift)) + LIBM_ULPS * U
+        acc[j] += math.exp(arg)
+        racc[j] = max(racc[j], rel)
+
+    log_head = log_tail = log_tail_a = NEG_INF
+    if ordering == 0:
+        # bottom, x < X_0 (L <= l_0): tilted mass <= e^{lam l_0 - shift} A(x < X_0)
+        if X[0] != NEG_INF:
+            la, ea = _lphi(X[0])
+            lb, eb = _lphi(X[0] - mu)
+            lv = _lse(math.log1p(-q) + la if q < 1.0 else NEG_INF, lq + lb)
+            log_head = lv + lam * o - shift + max(ea, eb) + 8 * U * (1.0 + abs(lv) + abs(lam * o) + abs(shift))
+        # top, x > X_{n-1}: e^{lam L} dQ = e^{(lam+1) L} dP, e^L <= q e^u (1 + r) there
+        xt = X[n - 1]
+        log_tail = _log_tilted_tail_pq(xt, q, mu, lam, shift)
+        la, ea = _lphi(-xt)
+        lb, eb = _lphi(mu - xt)
+        log_tail_a = _lse(math.log1p(-q) + la if q < 1.0 else NEG_INF, lq + lb) + max(ea, eb) + 8 * U
+        for j in range(n - 1):
+            a, b = X[j], X[j + 1]
+            if not a < b:
+                continue
+            lj1 = o + (j + 1) * h
+            lbeta = _lbeta_up(a, b)
+            if a == NEG_INF:
+                # N_hi = max(0, 1 - q - e^{l_j}) Phi(b) + q Phi(b - mu)
+                lj = o + j * h
+                g = -(math.expm1(lj) + q)
+                lpb, epb = _lphi(b)
+                lpm, epm = _lphi(b - mu)
+                lv = lq + lpm
+                r = epm + 2 * U
+                if g > 0.0:
+                    lv = _lse(lv, math.log(g) + lpb)
+                    r = max(r, epb + 4 * U + 2 * U * (abs(lj) + 1.0) / max(g, 1e-300) * math.exp(lj))
+                add(j + 1, lv - lh_hi, r + 3 * U)
+                lE, rE, lF, rF = _ef(a, b, mu)
+            else:
+                lE, rE, lF, rF = _ef(a, b, mu)
+                pre = lq + mu * a - hm2
+                rpre = 2 * U * (abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
+                if lE > NEG_INF:
+                    add(j + 1, pre + lE - lh_hi, rE + rpre + 3 * U)
+                elif rE == math.inf and lbeta > NEG_INF:
+                    # unresolved: bound N_hi <= (e^{l_{j+1}} - e^{l_j}) beta
+                    add(j + 1, lj1 + math.log(-math.expm1(-h)) + lbeta - lh_hi, 4 * U)
+            pre = lq + mu * b - hm2
+            rpre = 2 * U * (abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
+            lv = NEG_INF
+            r = 0.0
+            if lF > NEG_INF:
+                lv, r = pre + lF, rF + rpre
+            elif lbeta > NEG_INF:
+                # unresolved: N_lo <= (e^{l_{j+1}} - e^{l_j}) beta
+                lv, r = lj1 + math.log(-math.expm1(-h)) + lbeta, 4 * U
+            if D[j + 1] > 0.0 and lbeta > NEG_INF:
+                slack = lj1 + _log1mexp(D[j + 1]) + lbeta + 4 * U
+                lv = _lse(lv, slack)
+            add(j, lv - lh_lo, r + 3 * U)
+    else:
+        # bottom, x > Y_0 (L' <= l_0): tilted mass <= e^{lam l_0 - shift} P(x > Y_0)
+        y0 = X[0]
+        if y0 != math.inf:
+            la, ea = _lphi(-y0)
+            log_head = la + lam * o - shift + ea + 8 * U * (1.0 + abs(la) + abs(lam * o) + abs(shift))
+        # top, x < Y_{n-1} (L' > l_{n-1} - d)
+        yt = X[n - 1]
+        if yt != NEG_INF:
+            la, ea = _lphi(yt)
+            ltop = o + (n - 1) * h
+            if q < 1.0 and ltop >= -math.log1p(-q) * (1.0 + 8 * U) + 8 * U:
+                # losses there are <= -log(1-q) <= l_{n-1}: move up to the last point
+                add(n - 1, la, ea + 4 * U)
+            else:
+                log_tail = _log_tilted_tail_qp(yt, q, mu, lam, shift)
+                log_tail_a = la + ea + 8 * U
+        for j in range(n - 1):
+            b, a = X[j], X[j + 1]         # cell x in [Y_{j+1}, Y_j]
+            if not a < b:
+                continue
+            lj = o + j * h
+            lj1 = lj + h
+            lbeta = _lbeta_up(a, b)
+            lE, rE, lF, rF = _ef(a, b, mu)
+            # N_hi <= e^{l_j} q e^{u(Y_j)} F(Y_{j+1}, Y_j)  -> entry j+1
+            pre = lj + lq + mu * b - hm2
+            rpre = 2 * U * (abs(lj) + abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
+            if lF > NEG_INF:
+                add(j + 1, pre + lF - lh_hi, rF + rpre + 3 * U)
+            elif lbeta > NEG_INF:
+                # unresolved: N_hi <= (e^{l_{j+1}} - e^{l_j}) Q(cell) <= ... via B-mass bound
+                lQ = _lse(math.log1p(-q) + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
+                add(j + 1, lj1 + math.log(-math.expm1(-h)) + lQ + 4 * U - lh_hi, 4 * U)
+            # N_lo -> entry j
+            if a == NEG_INF:
+                g = math.expm1(lj1 + l1q) if q < 1.0 else math.inf
+                lpb, epb = _lphi(b)
+                lpm, epm = _lphi(b - mu)
+                lv = lj1 + lq + lpm
+                r = epm + 2 * U * (abs(lj1) + 2)
+                if g > 0.0 and g != math.inf:
+                    lv = _lse(lv, math.log(g) + lpb)
+                    r = max(r, epb + 4 * U + 2 * U * (abs(lj1) + 2) / min(1.0, g))
+                add(j, lv - lh_lo, r + 3 * U)
+                continue
+            pre = lj1 + lq + mu * a - hm2
+            rpre = 2 * U * (abs(lj1) + abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
+            lv, r = NEG_INF, 0.0
+            if lE > NEG_INF:
+                lv, r = pre + lE, rE + rpre
+            elif lbeta > NEG_INF:
+                lQ = _lse(math.log1p(-q) + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
+                lv, r = lj1 + math.log(-math.expm1(-h)) + lQ + 4 * U, 4 * U
+            if D[j + 1] > 0.0 and lbeta > NEG_INF:
+                slack = lj1 + LX[j + 1] + _log1mexp(D[j + 1]) + lbeta + 4 * U
+                lv = _lse(lv, slack)
+            add(j, lv - lh_lo, r + 3 * U)
+    for j in range(n):
+        out[j] = acc[j]
+        if racc[j] > eta:
+            eta = racc[j]
+    if big:
+        eta = math.inf                     # an entry would overflow: not certified
+    return log_head, log_tail, log_tail_a, eta + 2.0 * LIBM_ULPS * U
+
+
+# ---------------------------------------------------------------------------------------
+# the window of level 0
+
+def log_tail(q: float, mu: float, ordering: int, l: float) -> float:
+    """log A(L > l) of one step."""
+    if ordering == 0:
+        if q < 1.0 and l <= math.log1p(-q):
+            return 0.0
+        x = _x_of(l, q, mu)
+        lb = math.log(q) + _lphi(mu - x)[0]
+        return _lse(math.log1p(-q) + _lphi(-x)[0], lb) if q < 1.0 else lb
+    if q < 1.0 and -l <= math.log1p(-q):
+        return NEG_INF
+    return _lphi(_x_of(-l, q, mu))[0]
+
+
+def log_head(q: float, mu: float, ordering: int, l: float) -> float:
+    """log A(L <= l) of one step (ordering 0: A = Q, L; 1: A = P, L' = -L)."""
+    if ordering == 0:
+        if q < 1.0 and l <= math.log1p(-q):
+            return NEG_INF
+        x = _x_of(l, q, mu)
+        lb = math.log(q) + _lphi(x - mu)[0]
+        return _lse(math.log1p(-q) + _lphi(x)[0], lb) if q < 1.0 else lb
+    if q < 1.0 and -l <= math.log1p(-q):
+        return 0.0
+    return _lphi(-_x_of(-l, q, mu))[0]
+
+
+def log_tilted_tail(q: float, mu: float, ordering: int, l: float, lam: float, shift: float) -> float:
+    """Upper bound of log int_{L > l} e^{lam L - shift} dA, the tilted mass above loss l."""
+    if ordering == 0:
+        if q < 1.0 and l <= math.log1p(-q):
+            return 0.0 if lam == 0.0 else math.inf
+        return _log_tilted_tail_pq(_x_of(l, q, mu), q, mu, lam, shift)
+    if q < 1.0 and -l <= math.log1p(-q):
+        return NEG_INF
+    return _log_tilted_tail_qp(_x_of(-l, q, mu), q, mu, lam, shift)
+
+
+def _tail_ok(q, mu, ordering, l, lam, shift, log_tau, log_b) -> bool:
+    return (log_tilted_tail(q, mu, ordering, l, lam, shift) <= log_tau
+            or log_tail(q, mu, ordering, l) <= log_b)
+
+
+def level0_window(q: float, mu: float, ordering: int, lam: float, shift: float, mid: float,
+                  scale: float, log_tau: float, log_b: float, tol: float) -> tuple[float, float]:
+    """(lo, hi) for the level-0 grid: hi is (to ``tol``) the smallest loss where either the
+    tilted mass above, int_{L > hi} e^{lam L - shift} dA, is at most e^{log_tau} or the
+    A-mass above is at most e^{log_b}; lo is the largest loss where the tilted mass below,
+    bounded by e^{lam lo - shift} A(L <= lo), is at most e^{log_tau}. ``mid`` is a point
+    inside (the tilted mean), ``scale`` a step for bracketing."""
+    top = -math.log1p(-q) if (ordering == 1 and q < 1.0) else math.inf
+    bot = math.log1p(-q) if (ordering == 0 and q < 1.0) else NEG_INF
+    mid = min(max(mid, bot), top)
+    a, step = mid, max(scale, tol)
+    b = a + step
+    while b < top and not _tail_ok(q, mu, ordering, b, lam, shift, log_tau, log_b):
+        a = b
+        step *= 2.0
+        b = a + step
+    if b >= top:
+        hi = top
+    else:
+        while b - a > tol:
+            m = 0.5 * (a + b)
+            if not _tail_ok(q, mu, ordering, m, lam, shift, log_tau, log_b):
+                a = m
+            else:
+                b = m
+        hi = b
+    b, step = mid, max(scale, tol)
+    a = b - step
+
+    def bad(l):
+        return lam * l - shift + log_head(q, mu, ordering, l) > log_tau
+
+    while a > bot and bad(a):
+        b = a
+        step *= 2.0
+        a = b - step
+    if a <= bot:
+        lo = bot
+    else:
+        while b - a > tol:
+            m = 0.5 * (a + b)
+            if bad(m):
+                b = m
+            else:
+                a = m
+        lo = a
+    return lo, hi
+
+
+# ---------------------------------------------------------------------------------------
+# composition: convolution, re-gridding, cuts
+
+def conv(a, b, out) -> None:
+    """Direct (linear) convolution out[k] = sum_i a[i] b[k-i]; len(out) = len(a)+len(b)-1.
+    For non-negative input each entry's relative error is at most gamma_{min(len)}."""
+    out[:] = np.convolve(np.asarray(a), np.asarray(b))
+
+
+def regrid(c, off, step, off2, step2, q0: float, lam: float, out) -> float:
+    """Pessimistic re-gridding of the tilted PLD c (points (off + i step) q0) onto the grid
+    (off2 + k step2) q0, len(out) points, by connect-the-dots: a point at g_k + s,
+    0 < s < H = step2 q0, sends the A-masses a (1 - e^{-s})/(1 - e^{-H}) to g_{k+1} and
+    a (e^{H-s} - 1)/(e^H - 1) to g_k (a mean-preserving spread of e^L under B); points
+    below g_0 move up to g_0 (A-mass kept). Tilted, the factors are e^{lam(H-s)} and
+    e^{-lam s}. Positions are integers: s is exact. Every point must lie below the last
+    target point. Returns the relative error bound of the entries."""
+    n = len(c)
+    out[:] = 0.0
+    H = step2 * q0
+    eH = math.expm1(H)
+    emH = math.expm1(-H)
+    for i in range(n):
+        ci = c[i]
+        if ci == 0.0:
+            continue
+        p = off + i * step - off2
+        if p <= 0:
+            out[0] += ci * math.exp(lam * (-p) * q0)
+            continue
+        k, r = divmod(p, step2)
+        if r == 0:
+            out[k] += ci
+            continue
+        s = r * q0
+        out[k] += ci * math.exp(-lam * s) * (math.expm1(H - s) / eH)
+        out[k + 1] += ci * math.exp(lam * (H - s)) * (math.expm1(-s) / emH)
+    m = step2 // max(step, 1) + 3
+    lowest = max(0, off2 - off)
+    return (2.0 * LIBM_ULPS + 8.0 + 2.0 * lam * H + 2.0 * lam * lowest * q0) * U + 1.01 * m * U
+
+
+def cut_window(c, o: float, h: float, logZ: float, lam: float, log_tau: float, log_b: float,
+               out) -> tuple[int, int]:
+    """Window cut of a tilted PLD. Head: the largest j0 with sum_{i<j0} c_i <= e^{log_tau}
+    sum(c) (dropped into the deficit). Tail: the smallest j1 such that either the tilted
+    mass above, sum_{i>j1} c_i, is <= e^{log_tau} sum(c) (deficit route) or its A-mass,
+    sum_{i>j1} c_i e^{logZ - lam l_i}, is <= e^{log_b} (sent to +infinity), whichever cuts
+    more. Returns (j0, j1); out[0] = dropped head, out[1] = dropped tail (tilted), out[2] =
+    A-mass of the dropped tail, out[3] = 1.0 if the tail goes to +infinity else 0.0 (sums
+    rounded up)."""
+    n = len(c)
+    tot = float(np.sum(c))
+    lim = math.exp(log_tau) * tot
+    s0 = 0.0
+    j0 = 0
+    while j0 < n - 1 and s0 + c[j0] <= lim:
+        s0 += c[j0]
+        j0 += 1
+    # deficit route
+    s1 = 0.0
+    jd = n - 1
+    while jd > j0 and s1 + c[jd] <= lim:
+        s1 += c[jd]
+        jd -= 1
+    # +infinity route: T_j = sum_{i>j} c_i e^{-lam (l_i - l_j)}
+    f = math.exp(-lam * h)
+    T = 0.0
+    ja = n - 1
+    while ja > j0:
+        Tn = f * (T + c[ja])
+        if Tn > 0.0 and math.log(Tn) + logZ - lam * (o + (ja - 1) * h) > log_b:
+            break
+        T = Tn
+        ja -= 1
+    grow = 1.0 + (n + 4) * (LIBM_ULPS + 3.0 + lam * h) * U
+    out[0] = s0 * (1.0 + (n + 2) * U)
+    if ja < jd:
+        s1 = 0.0
+        for i in range(ja + 1, n):
+            s1 += c[i]
+        out[1] = s1 * (1.0 + (n + 2) * U)
+        out[2] = math.exp(math.log(T) + logZ - lam * (o + ja * h)) * grow * (1.0 + 8.0 * U * (abs(logZ) + abs(lam * (o + ja * h)) + 1.0)) if T > 0.0 else 0.0
+        out[3] = 1.0
+        return j0, ja
+    out[1] = s1 * (1.0 + (n + 2) * U)
+    out[2] = 0.0
+    out[3] = 0.0
+    return j0, jd
+
+
+# ---------------------------------------------------------------------------------------
+# delta(eps) of a composed PLD
+
+def log_delta_at(c, o: float, h: float, logZ: float, lam: float, eps: float) -> tuple[float, float]:
+    """(log delta_c(eps), relative error bound), delta_c(eps) = sum_{l_i > eps} a_i
+    (1 - e^{eps - l_i}), a sum of positive terms (0 -> -inf)."""
+    n = len(c)
+    s = 0.0
+    lmax = 0.0
+    for i in range(n):
+        l = o + i * h
+        if l <= eps or c[i] == 0.0:
+            continue
+        s += c[i] * math.exp(-lam * (l - eps)) * (-math.expm1(eps - l))
+        lmax = max(lmax, abs(l))
+    if s == 0.0:
+        return NEG_INF, 0.0
+    rel = (2.0 * LIBM_ULPS + 8.0 + 4.0 * lam * (lmax + abs(eps)) + 1.01 * n) * U
+    v = math.log(s) + logZ - lam * eps
+    rel += (LIBM_ULPS + 4.0) * U * (abs(math.log(s)) + abs(logZ) + abs(lam * eps))
+    return v, rel
+
+
+def eps_solve(c, o: float, h: float, logZ: float, lam: float, log_target: float) -> float:
+    """eps with delta_c(eps) = e^{log_target} (delta_c is continuous and decreasing);
+    -inf when delta_c is below the target everywhere. Solved exactly on the grid interval
+    that holds the root (delta_c = e^{logZ - lam l_k}(A_k - e^{eps - l_k} B_k) there)."""
+    n = len(c)
+    fa = math.exp(-lam * h)
+    fb = math.exp(-(lam + 1.0) * h)
+    g = -math.expm1(-h)
+    A = [0.0] * (n + 1)
+    B = [0.0] * (n + 1)
+    Dn = 0.0                           # D_j: sum_{i>j} c_i e^{-lam d}(1 - e^{-d}), d = l_i - l_j
+    k = 0
+    for j in range(n - 1, -1, -1):
+        A[j] = c[j] + fa * A[j + 1]
+        B[j] = c[j] + fb * B[j + 1]
+        if j < n - 1:
+            Dn = fa * (Dn + g * B[j + 1])
+            ld = (math.log(Dn) if Dn > 0.0 else NEG_INF) + logZ - lam * (o + j * h)
+            if ld > log_target:
+                k = j + 1
+                break
+    else:
+        k = 0
+    lk = o + k * h
+    ltp = log_target - logZ + lam * lk
+    if A[k] <= 0.0 or ltp >= math.log(A[k]):
+        return NEG_INF
+    return lk + math.log((A[k] - math.exp(ltp)) / B[k])
+
+
+def log_btail(c, o: float, h: float, logZ: float, lam: float, eps: float) -> float:
+    """log sum_{l_i > eps} a_i e^{-l_i} (the B-tail): -d/d eps of log of it, minus 1, is
+    the local hazard H of the error model."""
+    s = 0.0
+    n = len(c)
+    for i in range(n):
+        l = o + i * h
+        if l > eps and c[i] > 0.0:
+            s += c[i] * math.exp(-(lam + 1.0) * (l - eps))
+    return (math.log(s) if s > 0.0 else NEG_INF) + logZ - (lam + 1.0) * eps
+
+
+# ---------------------------------------------------------------------------------------
+# steering: a merged (data-processing) PMF of one step and its CGF
+
+def merged_pmf(q: float, mu: float, ordering: int, edges, pos, mass) -> None:
+    """The cells [edges[j], edges[j+1]] (increasing, len(edges) = len(pos) + 1) merged into
+    one outcome each: mass[j] = A(cell), pos[j] = log(A(cell)/B(cell)), its loss (clipped
+    to the cell); the A-mass below the first edge joins cell 0 and the mass above the last
+    joins the last cell. Merging is a post-processing, so this PMF's CGF is close to (and
+    below) the true one where the cells resolve the tilted mass. Steering only."""
+    n = len(pos)
+    lq = math.log(q)
+    l1q = math.log1p(-q) if q < 1.0 else NEG_INF
+    xs = [0.0] * (n + 1)
+    for j in range(n + 1):
+        l = edges[j]
+        if ordering == 0:
+            xs[j] = NEG_INF if (q < 1.0 and l <= l1q) else _x_of(l, q, mu)
+        else:
+            xs[j] = NEG_INF if (q < 1.0 and -l <= l1q) else _x_of(-l, q, mu)
+    for j in range(n):
+        if ordering == 0:
+            a, b = xs[j], xs[j + 1]
+            if j == 0:
+                a = NEG_INF
+            if j == n - 1:
+                b = math.inf
+        else:
+            a, b = xs[j + 1], xs[j]
+            if j == 0:
+                b = math.inf
+            if j == n - 1:
+                a = NEG_INF
+        l0 = _ldiff(a, b)[0] if a < b else NEG_INF
+        l1 = _ldiff(a - mu, b - mu)[0] if a < b else NEG_INF
+        lmix = _lse(l1q + l0 if q < 1.0 else NEG_INF, lq + l1)
+        la, lb = (lmix, l0) if ordering == 0 else (l0, lmix)
+        lo, hi = edges[j], edges[j + 1]
+        if la == NEG_INF:
+            mass[j] = 0.0
+            pos[j] = lo
+            continue
+        p = la - lb if lb > NEG_INF else hi
+        pos[j] = min(max(p, lo), hi)
+        mass[j] = math.exp(la)
+
+
+def pmf_cgf(pos, lmass, t: float, out) -> None:
+    """out[:3] = log sum_i e^{lmass_i + t pos_i} (lmass = log of the masses, -inf for
+    none), and the mean and variance of pos under those weights."""
+    n = len(pos)
+    m = NEG_INF
+    for i in range(n):
+        v = lmass[i] + t * pos[i]
+        if v > m:
+            m = v
+    s = s1 = s2 = 0.0
+    for i in range(n):
+        if lmass[i] > NEG_INF:
+            w = math.exp(lmass[i] + t * pos[i] - m)
+            s += w
+            s1 += w * pos[i]
+            s2 += w * pos[i] * pos[i]
+    mean = s1 / s
+    out[0] = m + math.log(s)
+    out[1] = mean
+    out[2] = max(s2 / s - mean * mean, 0.0)

@@ -1,0 +1,780 @@
+r"""The certified accountant: a rigorous upper bound on epsilon, tight to ``rtol``.
+
+Route ("dbl", DESIGN.md section 8; research/certified.md sections 2-8): discretise each
+distinct step's privacy-loss distribution (PLD) by *connect-the-dots* (CTD), tilt it
+exponentially, compose by binary squaring with pessimistic re-gridding after every
+convolution, charge every cut and every floating-point error to delta, and read epsilon
+off the composed PLD. The grid is chosen from an error model so the answer is about
+``rtol`` above the truth; whatever the grid, the answer is an upper bound.
+
+Notation
+--------
+One step of a mechanism has the dominating pair (P, Q), P = N(0, 1),
+Q = (1 - q) N(0, 1) + q N(mu, 1). For the ordering "pq" (remove) take A = Q, B = P and the
+loss L = log dA/dB; for "qp" (add) A = P, B = Q and L' = -L. With Y = e^L,
+
+    delta(eps) = E_A[(1 - e^{eps - L})_+] = E_B[(Y - e^eps)_+],
+
+and for T independent steps delta_T(eps) = E_B[(Y_1 ... Y_T - e^eps)_+]. A PLD here is a
+finite measure on a grid l_0 < l_1 < ... of losses with A-masses a_i, plus an A-mass
+a_inf at +infinity; its profile is sum_i a_i (1 - e^{eps - l_i})_+ + a_inf.
+
+Validity argument (why the result is an upper bound)
+----------------------------------------------------
+1. *Submartingale spreads dominate.* Replace each Y_i by Y~_i, independently, with
+   E[Y~_i | Y_i] >= Y_i (under B; Y~_i >= 0, possibly +infinity with B-probability 0 and
+   A-mass a_inf). Then E[prod Y~_i | Y] >= prod Y_i, and since (. - alpha)_+ is convex and
+   non-decreasing, conditional Jensen gives delta~_T(eps) >= delta_T(eps) for every eps.
+   Moving A-mass to a larger loss, or to +infinity, is such a replacement, and so is any
+   mean-preserving spread of Y. Adding mass (a measure entrywise larger) only increases
+   every term. Compositions of dominating PLDs dominate the composition.
+2. *Every operation is one of these.* (a) Level 0 (``_pld.level0``): the line is cut into
+   x-cells whose losses lie in [l_j - d_j, l_{j+1}] (d_j >= 0 tiny); the sliver below l_j
+   is moved up, then the cell's B-mass is split between l_j and l_{j+1} keeping its B-mass
+   and its B-mean of Y (CTD, a mean-preserving spread). The two CTD numerators
+   int (e^L - e^{l_j}) dB and int (e^{l_{j+1}} - e^L) dB are integrals of non-negative
+   functions; they are bounded *above* by closed forms of Gaussian integrals (computed
+   in log space) or by Gauss-Legendre quadrature with a Cauchy-estimate remainder
+   bound, each with an a-posteriori relative error bound -- no cancellation, so the
+   error does not grow like 1/h. The head below the window and the tail above it are not
+   represented (point 3), or the tail's A-mass goes to +infinity.
+   (b) Re-gridding (``regrid``) is CTD of a discrete measure, on integer positions (exact
+   fractional offsets). (c) A cut either sends a tail's A-mass to +infinity (added to
+   a_inf) or leaves head or tail out of the representation (point 3). (d) Convolution is
+   exact composition.
+3. *What is not represented, and floating point.* Each stored PLD c (tilted,
+   a_i = c_i e^{logZ - lam l_i}) satisfies, for the exact pessimistic measure t it stands
+   for, t <= (c + d)/(1 - eta) entrywise with d >= 0, ||d||_1 <= D. eta collects the
+   relative error bounds of the non-negative operations (CTD masses, direct convolution
+   gamma_n, re-gridding coefficients); D collects the tilted mass of cut heads and tails
+   (bounded in closed form at level 0) and the absolute error of FFT convolutions (a
+   Higham-type bound, 48 u log2 M per product in the 2-norm, generous against numpy's
+   pocketfft). Under composition D_{A*B} <= D_A |c_B| + |c_A| D_B + D_A D_B, and
+   re-gridding at spacing H multiplies it by at most e^{lam H}. A unit of tilted mass
+   anywhere adds at most sup_w = e^{logZ - lam eps} (lam/(lam+1))^lam / (lam+1) to the
+   profile, so
+       delta(eps) <= [delta_c(eps)(1 + rel) + D sup_w] / (1 - eta) + a_inf,
+   rel bounding the rounding of the positive sum delta_c. Bounds are in the standard
+   model (unit roundoff 2^-53) and assume libm's exp/log/expm1/log1p/erfc within 4 ulp.
+   eps(delta) is then the smallest eps at which this bound is <= delta, checked by a
+   direct evaluation (never only by a root finder).
+4. *Steering is not trusted.* The tilt lam, the grid spacing and the windows come from a
+   merged (data-processing) PMF of one step (``_Mech``); they change how tight the bound
+   is, never its validity. The one decision that could: skipping the "qp" ordering, done only when a
+   Chernoff bound exp(T K(lam) - lam eps) lam^lam/(lam+1)^(lam+1) is below delta, with K
+   the quadrature CGF with ``rdp.py``'s documented margin (DESIGN.md section 2), at the lam
+   the steering chose (a Chernoff bound holds at every lam) -- or for q = 1, where both
+   orderings coincide.
+5. *Fallback.* When the composed PLD cannot be certified (the rounding or cut terms take
+   half of delta, eta > 1e-3, a grid that would be too large), the answer is the RDP bound
+   of the exact CGF by quadrature with ``rdp.py``'s documented margin (K (1 + 1e-8) +
+   1e-18 per step), and ``route`` says "RDP fallback". +inf only if that is infinite too.
+
+Grid rule (research/certified.md section 3): re-gridding a PLD of ``count`` steps at
+spacing h_u sqrt(count) adds at most ~h^2/6 of variance per level to the T-fold sum, and a
+variance increase dV moves eps by dV H / 2 (H the hazard of the B-tail at eps), so
+h_u = sqrt(12 r eps / (n_lev T H)). Pass 1 uses the Chernoff eps and lam with r = 4 rtol,
+pass 2 the pass-1 eps, the Chernoff tilt at it and the hazard measured on the pass-1 PLD.
+The error scales like h_u^2, so the two passes estimate pass 2's own error
+(eps_1 - eps_2)/((h_1/h_2)^2 - 1); a third, finer pass runs when that exceeds 0.8 rtol eps.
+Every pass is a valid bound; the smallest is returned.
+
+Lower bound (``epsilon_lower``): the data-processing (merge) counterpart. Cells are merged
+into bins (a post-processing of each step, and of each composed pair), each bin keeping
+its A- and B-mass; the hockey-stick divergence of post-processed pairs is below the true
+one, and dropping mass lowers it further, so the result is a certified lower bound.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from . import rdp as _rdp
+from ._kernels import pld
+
+U = 2.0 ** -53
+DEFAULT_RTOL = 0.005
+CUT_SHARE = 1e-4          # share of delta for the mass dropped by all cuts (via D sup_w)
+FP_SHARE = 1e-3           # deficit and rounding terms above this share of delta: not certified
+MAX_BINS = 1 << 21        # a grid larger than this is not attempted (route: RDP)
+FFT_MIN = 150_000         # direct convolution below this many products
+CACHE_SIZE = 256
+ORDERINGS = ("pq", "qp")
+
+
+# ---------------------------------------------------------------------------------------
+# small helpers
+
+def _chernoff_const(lam: float) -> float:
+    """log of max_{x>0} e^{-lam x}(1 - e^{-x}) = log(lam^lam / (lam+1)^(lam+1))."""
+    return lam * math.log(lam) - (lam + 1.0) * math.log1p(lam)
+
+
+def _pow2_floor(x: float) -> float:
+    return 2.0 ** math.floor(math.log2(x)) if x > 0.0 else 2.0 ** -1074
+
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x > -745.0 else 0.0
+
+
+class _LRU(OrderedDict):
+    def get_or(self, key, make):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        v = make()
+        self[key] = v
+        while len(self) > CACHE_SIZE:
+            self.popitem(last=False)
+        return v
+
+
+_COARSE = _LRU()
+_CHAINS = _LRU()
+
+
+# ---------------------------------------------------------------------------------------
+# a stored PLD
+
+@dataclass
+class Block:
+    """A tilted PLD on the integer grid (off + i step) q0: A-masses
+    a_i = c_i exp(logZ - lam l_i), an A-mass ``inf`` at +infinity (an upper bound), and
+    the error track t <= (c + d)/(1 - eta), ||d||_1 <= D (section 3): d holds whatever is
+    not represented (cut heads and tails, FFT error)."""
+
+    c: np.ndarray
+    off: int
+    step: int
+    q0: float
+    lam: float
+    logZ: float
+    count: int
+    inf: float = 0.0
+    eta: float = 0.0
+    D: float = 0.0
+
+    @property
+    def o(self) -> float:
+        return self.off * self.q0
+
+    @property
+    def h(self) -> float:
+        return self.step * self.q0
+
+    def copy(self) -> "Block":
+        return Block(self.c.copy(), self.off, self.step, self.q0, self.lam, self.logZ,
+                     self.count, self.inf, self.eta, self.D)
+
+
+def _normalise(b: Block) -> None:
+    """Scale c (and D) by a power of two so that sum(c) is in [1/2, 1): exact."""
+    s = float(np.sum(b.c))
+    if s <= 0.0:
+        return
+    e = math.frexp(s)[1]
+    b.c *= 2.0 ** (-e)
+    b.D *= 2.0 ** (-e)
+    b.logZ += e * math.log(2.0)
+    b.eta += 4.0 * U * (abs(b.logZ) + 1.0)
+
+
+def _convolve(a: Block, b: Block) -> Block:
+    """Composition of two PLDs on the same spacing, with the error tracks."""
+    if a.step != b.step or a.q0 != b.q0 or a.lam != b.lam:
+        raise ValueError("blocks must share spacing and tilt")
+    na, nb = len(a.c), len(b.c)
+    sa, sb = float(np.sum(a.c)), float(np.sum(b.c))
+    D = a.D * sb + sa * b.D + a.D * b.D
+    if na * nb <= FFT_MIN or min(na, nb) < 64:
+        out = np.empty(na + nb - 1)
+        pld.conv(a.c, b.c, out)
+        eta = a.eta + b.eta + 1.01 * (min(na, nb) + 2) * U
+    else:
+        M = 1 << (na + nb - 2).bit_length()
+        out = np.fft.irfft(np.fft.rfft(a.c, M) * np.fft.rfft(b.c, M), M)[:na + nb - 1]
+        np.maximum(out, 0.0, out=out)
+        # ||error||_2 <= u (48 log2 M + 16)(||a||_2 ||b||_1 + ||a||_1 ||b||_2), ||.||_1 <= sqrt(M) ||.||_2
+        e2 = U * (48.0 * math.log2(M) + 16.0) * (
+            float(np.linalg.norm(a.c)) * sb + sa * float(np.linalg.norm(b.c)))
+        D += math.sqrt(M) * e2
+        eta = a.eta + b.eta + 8.0 * U
+    return Block(out, a.off + b.off, a.step, a.q0, a.lam, a.logZ + b.logZ, a.count + b.count,
+                 a.inf + b.inf, eta + 4.0 * U * (abs(a.logZ) + abs(b.logZ)), D)
+
+
+def _cut(b: Block, log_tau: float, log_b: float) -> None:
+    """Drop the head (tilted mass <= e^{log_tau} of the total: into the deficit D) and the
+    tail, by the cheaper route: into D (tilted mass <= e^{log_tau}) or to +infinity (its
+    A-mass <= e^{log_b}, added to ``inf``). The exact measure keeps what D holds."""
+    buf = np.empty(4)
+    j0, j1 = pld.cut_window(b.c, b.o, b.h, b.logZ, b.lam, log_tau, log_b, buf)
+    if j0 > 0 or j1 < len(b.c) - 1:
+        b.c = b.c[j0:j1 + 1].copy()
+        b.off += j0 * b.step
+        b.D += float(buf[0])
+        if buf[3] > 0.0:
+            b.inf += float(buf[2]) / (1.0 - b.eta) * (1.0 + 4.0 * U)
+        else:
+            b.D += float(buf[1])
+
+
+def _regrid(b: Block, step2: int) -> None:
+    """Pessimistic CTD onto the coarser spacing step2 (in place)."""
+    if step2 == b.step:
+        return
+    lo = (b.off // step2) * step2
+    top = b.off + (len(b.c) - 1) * b.step
+    n2 = (top - lo) // step2 + 2
+    out = np.empty(n2)
+    e = pld.regrid(b.c, b.off, b.step, lo, step2, b.q0, b.lam, out)
+    # the spread's tilted l1 growth bounds how the deficit grows
+    b.D *= math.exp(b.lam * step2 * b.q0)
+    b.c, b.off, b.step = out, lo, step2
+    b.eta += e
+    while len(b.c) > 1 and b.c[-1] == 0.0:
+        b.c = b.c[:-1]
+
+
+# ---------------------------------------------------------------------------------------
+# one mechanism: the coarse PMF used for steering and for the Chernoff skip
+
+class _Mech:
+    """Steering data of one (q, mu) and ordering: a merged (data-processing) PMF of one step
+    on ~1000 cells, whose CGF K_s(lam) is within a hair of the true one (below it) and
+    costs microseconds. It steers the tilt and the grid; it is never used as a bound."""
+
+    def __init__(self, q: float, mu: float, ordering: int) -> None:
+        self.q, self.mu, self.ordering = q, mu, ordering
+        self.gauss = q >= 1.0
+        if self.gauss:
+            return
+        lo, hi = pld.level0_window(q, mu, ordering, 0.0, 0.0, 0.0, max(mu, 0.05), -150.0, -150.0, 1e-3)
+        if ordering == 0:
+            lo = max(lo, math.log1p(-q) - 1e-3)
+        # cells: 400 across the window, and 192 across the bulk (no-jump part, width
+        # ~ q sqrt(e^{mu^2} - 1)), which a coarse cell would smear at large tilts
+        sd = min(mu, q * math.sqrt(math.expm1(min(mu * mu, 50.0))))
+        fine = np.linspace(-12.0 * sd, 12.0 * sd, 193)
+        edges = np.union1d(np.linspace(lo, hi, 401), fine[(fine > lo) & (fine < hi)])
+        self.pos, mass = np.empty(len(edges) - 1), np.empty(len(edges) - 1)
+        pld.merged_pmf(q, mu, ordering, edges, self.pos, mass)
+        with np.errstate(divide="ignore"):
+            self.lmass = np.log(mass)
+        self.top = float(edges[-1])
+        self._buf = np.empty(3)
+
+    def _k(self, lam: float) -> tuple[float, float, float]:
+        pld.pmf_cgf(self.pos, self.lmass, lam, self._buf)
+        return float(self._buf[0]), float(self._buf[1]), float(self._buf[2])
+
+    def K(self, lam: float) -> tuple[float, float, float]:
+        """(K, K', K'') of the one-step A-PLD at tilt lam (closed form for q = 1). For "pq"
+        the tilted mass beyond the PMF's window (the jump bump near (lam+1) mu^2 + log q,
+        which dominates at large lam) is added from its closed-form bound."""
+        if self.gauss:
+            m2 = self.mu * self.mu
+            return 0.5 * lam * (lam + 1.0) * m2, (lam + 0.5) * m2, m2
+        k = self._k(lam)
+        if self.ordering == 1:
+            return k
+        tail = pld.log_tilted_tail(self.q, self.mu, 0, self.top, lam, 0.0)
+        if tail < k[0] - 35.0:
+            return k
+        # derivatives of log(e^k + e^tail) by central differences in lam
+        def f(l):
+            return np.logaddexp(self._k(l)[0], pld.log_tilted_tail(self.q, self.mu, 0, self.top, l, 0.0))
+        d = 1e-4 * max(lam, 1e-2)
+        f0, fp, fm = f(lam), f(lam + d), f(lam - d)
+        return float(f0), float((fp - fm) / (2 * d)), float(max((fp - 2 * f0 + fm) / (d * d), 1e-300))
+
+    def K_upper(self, lam: float) -> float:
+        """A certified upper bound of the true CGF at lam > 0: the quadrature CGF with the
+        documented margin of ``rdp.py`` (closed form for q = 1)."""
+        if self.gauss:
+            return 0.5 * lam * (lam + 1.0) * self.mu * self.mu
+        try:
+            k = float(_rdp.step_cgf(self.q, self.mu, [lam + 1.0], ORDERINGS[self.ordering],
+                                    rigorous=True)[0])
+        except (ArithmeticError, ValueError):
+            return math.inf
+        return k if math.isfinite(k) else math.inf
+
+
+def _mech(q: float, mu: float, ordering: int) -> _Mech:
+    return _COARSE.get_or((q, mu, ordering), lambda: _Mech(q, mu, ordering))
+
+
+class _Ledger:
+    """Distinct (q, mu, count) of a ledger and the summed coarse CGF of one ordering."""
+
+    def __init__(self, steps, ordering: int) -> None:
+        self.steps = [(float(q), float(mu), int(n)) for q, mu, n in steps]
+        self.ordering = ordering
+        self.mechs = [_mech(q, mu, ordering) for q, mu, _ in self.steps]
+        self.T = sum(n for _, _, n in self.steps)
+
+    def K(self, lam: float) -> tuple[float, float, float]:
+        k = k1 = k2 = 0.0
+        for m, (_, _, n) in zip(self.mechs, self.steps):
+            a, b, c = m.K(lam)
+            k += n * a
+            k1 += n * b
+            k2 += n * c
+        return k, k1, k2
+
+    def K_upper(self, lam: float) -> float:
+        return sum(n * m.K_upper(lam) for m, (_, _, n) in zip(self.mechs, self.steps))
+
+    def chernoff_eps(self, delta: float) -> tuple[float, float]:
+        """min over lam of (T K(lam) + log c(lam) - log delta) / lam and its argmin, from
+        the steering CGF."""
+        f = lambda l: (self.K(l)[0] + _chernoff_const(l) - math.log(delta)) / l  # noqa: E731
+        return _golden_log(f, 1e-4, 1e5)
+
+    def chernoff_lam(self, eps: float) -> float:
+        """The lam that minimises the Chernoff bound on delta at eps (steering)."""
+        f = lambda l: self.K(l)[0] - l * eps + _chernoff_const(l)  # noqa: E731
+        return _golden_log(f, 1e-4, 1e5)[1]
+
+    def chernoff_log_delta(self, eps: float, upper: bool = True) -> float:
+        """log of min over lam of exp(T K(lam) - lam eps) c(lam): the argmin from the
+        steering CGF, and when ``upper`` its value from the certified K_upper (a Chernoff
+        bound holds at every lam, so a steered lam is as valid as the optimal one)."""
+        f = lambda l: self.K(l)[0] - l * eps + _chernoff_const(l)  # noqa: E731
+        v, lam = _golden_log(f, 1e-4, 1e5)
+        if not upper:
+            return v
+        return self.K_upper(lam) - lam * eps + _chernoff_const(lam)
+
+    def saddle_lam(self, eps: float, lam_guess: float) -> float:
+        """lam with K'(lam) = eps (the tilt that centres the composed PLD at eps)."""
+        lo, hi = 1e-6, 1e6
+        lam = min(max(lam_guess, 1e-4), 1e5)
+        for _ in range(60):
+            _, k1, k2 = self.K(lam)
+            if k1 > eps:
+                hi = lam
+            else:
+                lo = lam
+            step = (k1 - eps) / k2 if k2 > 0 else 0.0
+            nxt = lam - step
+            if not (lo < nxt < hi) or step == 0.0:
+                nxt = math.sqrt(lo * hi)
+            if abs(nxt - lam) <= 1e-7 * lam:
+                lam = nxt
+                break
+            lam = nxt
+        return lam
+
+
+def _golden_log(f, a: float, b: float, iters: int = 40, xtol: float = 1e-4) -> tuple[float, float]:
+    """Minimise f on [a, b] in log scale (f unimodal); returns (min value, argmin).
+    A coarse scan first guards against non-convexity from +inf plateaus; the argmin is
+    found to ``xtol`` in log lam (the tilt is bucketed much more coarsely)."""
+    xs = np.exp(np.linspace(math.log(a), math.log(b), 17))
+    vals = [f(float(x)) for x in xs]
+    i = int(np.argmin(vals))
+    lo = math.log(xs[max(i - 1, 0)])
+    hi = math.log(xs[min(i + 1, len(xs) - 1)])
+    g = 0.6180339887498949
+    c = hi - g * (hi - lo)
+    d = lo + g * (hi - lo)
+    fc, fd = f(math.exp(c)), f(math.exp(d))
+    for _ in range(iters):
+        if hi - lo < xtol:
+            break
+        if fc < fd:
+            hi, d, fd = d, c, fc
+            c = hi - g * (hi - lo)
+            fc = f(math.exp(c))
+        else:
+            lo, c, fc = c, d, fd
+            d = lo + g * (hi - lo)
+            fd = f(math.exp(d))
+    best = min((vals[i], float(xs[i])), (fc, math.exp(c)), (fd, math.exp(d)))
+    return best
+
+
+# ---------------------------------------------------------------------------------------
+# the composition
+
+@dataclass(frozen=True)
+class Grid:
+    """Tilt and grid of one pass: lam, the level-0 spacing K0 q0, and the per-step budgets."""
+
+    lam: float
+    q0: float
+    K0: int
+    log_tau_unit: float      # tilted mass (relative) each cut may drop, per step, log
+    log_b_unit: float        # A-mass an upper cut may send to +infinity, per step, log
+
+    def step(self, count: int) -> int:
+        return max(1, int(self.K0 * math.sqrt(count)))
+
+
+def make_grid(lam: float, hu: float, tau_unit: float, b_unit: float) -> Grid:
+    """Bucketed grid: lam to a power of 2^(1/4), h_u down to a power of sqrt 2, the cut
+    budget down to a power of two, so that nearby queries share chains."""
+    lam_b = 2.0 ** (round(4.0 * math.log2(lam)) / 4.0)
+    hb = 2.0 ** (math.floor(2.0 * math.log2(hu)) / 2.0)
+    q0 = 2.0 ** (math.floor(math.log2(hb)) - 6)
+    K0 = int(round(hb / q0))
+    return Grid(lam_b, q0, K0, math.log(_pow2_floor(tau_unit)), math.log(_pow2_floor(b_unit)))
+
+
+class _Chain:
+    """Binary-squaring chain of one mechanism: level k is the PLD of 2^k steps, built on
+    demand and cached (one chain serves every T on the same grid)."""
+
+    def __init__(self, q: float, mu: float, ordering: int, g: Grid) -> None:
+        self.q, self.mu, self.ordering, self.g = q, mu, ordering, g
+        self.levels: list[Block] = []
+        self.failed = ""
+
+    def level(self, k: int) -> Optional[Block]:
+        while len(self.levels) <= k:
+            if self.failed:
+                return None
+            if not self.levels:
+                b = self._level0()
+            else:
+                b = self._square(self.levels[-1])
+            if b is None:
+                return None
+            self.levels.append(b)
+        return self.levels[k]
+
+    def _level0(self) -> Optional[Block]:
+        g, q, mu = self.g, self.q, self.mu
+        m = _mech(q, mu, self.ordering)
+        K, K1, K2 = m.K(g.lam)
+        h = g.K0 * g.q0
+        lo, hi = pld.level0_window(q, mu, self.ordering, g.lam, K, K1, max(math.sqrt(K2), h),
+                                   g.log_tau_unit, g.log_b_unit, 0.25 * h)
+        off = math.floor(lo / g.q0 / g.K0) * g.K0
+        n = int(math.ceil((hi - off * g.q0) / h)) + 2
+        if n > MAX_BINS:
+            self.failed = f"level-0 grid of {n} bins"
+            return None
+        c = np.empty(n)
+        lhead, ltail, ltail_a, eta = pld.level0(q, mu, self.ordering, off * g.q0, h, g.lam, K, c)
+        b = Block(c, off, g.K0, g.q0, g.lam, K, 1, 0.0, eta, _exp(lhead))
+        # the tail above the window: by the route its own budget allows
+        if ltail <= g.log_tau_unit + math.log(max(float(np.sum(c)), 1e-300)) or ltail_a > g.log_b_unit:
+            b.D += _exp(ltail)
+        else:
+            b.inf += _exp(ltail_a)
+        _normalise(b)
+        _cut(b, g.log_tau_unit, g.log_b_unit)
+        return b
+
+    def _square(self, p: Block) -> Optional[Block]:
+        g = self.g
+        b = _convolve(p, p)
+        _normalise(b)
+        lc = math.log(b.count)
+        _cut(b, g.log_tau_unit + lc, g.log_b_unit + lc)
+        _regrid(b, g.step(b.count))
+        if len(b.c) > MAX_BINS:
+            self.failed = f"grid of {len(b.c)} bins"
+            return None
+        return b
+
+
+def _chain(q: float, mu: float, ordering: int, g: Grid) -> _Chain:
+    return _CHAINS.get_or((q, mu, ordering, g), lambda: _Chain(q, mu, ordering, g))
+
+
+def _merge(a: Block, b: Block, g: Grid) -> Block:
+    """Composition of two PLDs of any spacing: the finer is re-gridded to the coarser."""
+    step = max(a.step, b.step)
+    if a.step != step:
+        a = a.copy()
+        _regrid(a, step)
+    if b.step != step:
+        b = b.copy()
+        _regrid(b, step)
+    r = _convolve(a, b)
+    _normalise(r)
+    lc = math.log(r.count)
+    _cut(r, g.log_tau_unit + lc, g.log_b_unit + lc)
+    _regrid(r, max(step, g.step(r.count)))
+    return r
+
+
+def compose(steps, ordering: int, g: Grid) -> tuple[Optional[Block], str]:
+    """The certified PLD of the ledger ``steps`` = [(q, mu, count), ...] on grid g, or
+    (None, reason)."""
+    blocks = []
+    for q, mu, n in steps:
+        ch = _chain(q, mu, ordering, g)
+        acc = None
+        k = 0
+        while (n >> k) > 0:
+            if (n >> k) & 1:
+                lv = ch.level(k)
+                if lv is None:
+                    return None, ch.failed
+                acc = lv.copy() if acc is None else _merge(acc, lv, g)
+            k += 1
+        blocks.append(acc)
+    # merge distinct mechanisms, smallest counts first
+    blocks.sort(key=lambda b: b.count)
+    while len(blocks) > 1:
+        a = blocks.pop(0)
+        b = blocks.pop(0)
+        r = _merge(a, b, g)
+        i = 0
+        while i < len(blocks) and blocks[i].count < r.count:
+            i += 1
+        blocks.insert(i, r)
+    return blocks[0], ""
+
+
+# ---------------------------------------------------------------------------------------
+# reading epsilon and delta off a composed PLD
+
+def _dsup(b: Block, eps: float) -> float:
+    """D sup_w(eps): the most the deficit can add to delta at eps; sup_w bounds the weight
+    e^{logZ - lam l}(1 - e^{eps - l})_+ of a unit of tilted mass."""
+    if b.D <= 0.0:
+        return 0.0
+    v = math.log(b.D) + b.logZ - b.lam * eps + _chernoff_const(b.lam)
+    return math.exp(min(v, 700.0))
+
+
+def certified_delta(b: Block, eps: float) -> float:
+    """The certified delta(eps) of a composed PLD (section 3 of the docstring)."""
+    lv, rel = pld.log_delta_at(b.c, b.o, b.h, b.logZ, b.lam, eps)
+    dc = math.exp(lv) * (1.0 + rel) if lv > -math.inf else 0.0
+    return (dc + _dsup(b, eps) * (1.0 + 8 * U)) / (1.0 - b.eta) * (1.0 + 4 * U) + b.inf * (1.0 + 4 * U)
+
+
+def certified_epsilon(b: Block, delta: float) -> float:
+    """Smallest eps (to ~1e-12 relative) with certified_delta(eps) <= delta; +inf when the
+    deficit and rounding terms take more than FP_SHARE of delta."""
+    if b.eta > 1e-3 or b.inf >= 0.5 * delta:
+        return math.inf
+    target = (delta - b.inf * (1.0 + 8 * U)) * (1.0 - b.eta) * (1.0 - 1e-9)
+    eps = pld.eps_solve(b.c, b.o, b.h, b.logZ, b.lam, math.log(target))
+    for _ in range(4):
+        e0 = max(eps, 0.0)
+        extra = _dsup(b, e0) * (1.0 + 1e-6)
+        if extra > 0.5 * delta:
+            return math.inf
+        eps = pld.eps_solve(b.c, b.o, b.h, b.logZ, b.lam, math.log(target - extra))
+        if abs(max(eps, 0.0) - e0) <= 1e-12 * (1.0 + e0):
+            break
+    eps = max(eps, 0.0)
+    # verify directly; nudge up if the root finder's rounding left us a hair short
+    for i in range(60):
+        if certified_delta(b, eps) <= delta:
+            return eps
+        eps = eps + max(abs(eps) * 1e-12, 1e-15) * 16.0 ** i
+    return math.inf
+
+
+def _hazard(b: Block, eps: float) -> float:
+    """H = -d/d eps log B(L > eps) - 1, by a central difference over a few grid steps."""
+    d = max(3.0 * b.h, 0.01 * abs(eps), 1e-6)
+    a = pld.log_btail(b.c, b.o, b.h, b.logZ, b.lam, eps - d)
+    c = pld.log_btail(b.c, b.o, b.h, b.logZ, b.lam, eps + d)
+    if not (math.isfinite(a) and math.isfinite(c)):
+        return b.lam
+    return max(-(c - a) / (2.0 * d) - 1.0, 1e-3)
+
+
+# ---------------------------------------------------------------------------------------
+# the accountant's numerics
+
+@dataclass
+class Answer:
+    """A certified epsilon (or delta) with how it was obtained."""
+
+    value: float
+    route: str
+    note: str = ""
+    passes: list = field(default_factory=list)
+
+
+def _n_lev(steps, T: int) -> float:
+    n = sum(c / T * (math.log2(c) + 5.0) for _, _, c in steps)
+    return n + 2.0 * math.ceil(math.log2(len(steps))) if len(steps) > 1 else n
+
+
+def _budgets(led: "_Ledger", lam: float, nlev: float, eps: float, delta: float) -> tuple[float, float]:
+    """Per-step cut budgets (tau_unit, b_unit) so that all cuts together cost about
+    CUT_SHARE of delta. A tail sent to +infinity costs its A-mass (b_unit is in delta
+    units); mass dropped into D costs D sup_w(eps), and sup_w / delta is about
+    c(lam) sqrt(2 pi) s lam (lam + 1) for a Gaussian-like tilted sum of standard deviation
+    s, and at least the factor by which the Chernoff bound at eps exceeds delta."""
+    k, _, k2 = led.K(lam)
+    s = math.sqrt(max(k2, 1e-300))
+    lc = _chernoff_const(lam)
+    ratio = max(1.0, math.exp(lc) * math.sqrt(2 * math.pi) * s * lam * (lam + 1.0),
+                math.exp(min(k - lam * eps + lc - math.log(delta), 700.0)))
+    per = CUT_SHARE / (3.0 * nlev * led.T)
+    return per / ratio, per * delta
+
+
+def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float, str, list]:
+    """Certified eps of one ordering by 2-3 passes of the composed PLD (module docstring,
+    grid rule). Pass 1 steers with the Chernoff eps and tilt at 4 rtol; pass 2 with the
+    pass-1 eps, the Chernoff tilt at it and the measured hazard, at rtol. The grid error
+    scales like h_u^2, so passes 1 and 2 estimate pass 2's own error,
+    err_2 ~ (eps_1 - eps_2) / ((h_1/h_2)^2 - 1); a third pass with a finer grid runs when
+    that estimate exceeds 0.8 rtol eps. Every pass is a valid bound; the least is kept."""
+    led = _Ledger(steps, ordering)
+    T = led.T
+    nlev = _n_lev(led.steps, T)
+    eps0, lam0 = led.chernoff_eps(delta)
+    if not math.isfinite(eps0):
+        return math.inf, "no finite Chernoff steering", []
+    eps_p, H, lam, r = max(eps0, 1e-6), lam0, lam0, 4.0 * rtol
+    best, passes, why = math.inf, [], ""
+    hu = None
+    for npass in range(3):
+        if npass < 2:
+            hu = math.sqrt(12.0 * r * eps_p / (nlev * T * H))
+        else:
+            (e1, h1), (e2, h2) = passes[0][:2], passes[1][:2]
+            ratio = (h1 / h2) ** 2
+            err2 = (e1 - e2) / (ratio - 1.0) if ratio > 1.05 else math.inf
+            if 0.0 <= err2 <= 0.8 * rtol * e2:
+                break
+            f = math.sqrt(0.6 * rtol * e2 / err2) if 0.0 < err2 < math.inf else 0.5
+            hu = h2 * min(max(f, 0.25), 0.8)
+        g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_p / (2.0 if npass == 0 else 1.0), delta))
+        blk, why = compose(led.steps, ordering, g)
+        if blk is None:
+            break
+        e = certified_epsilon(blk, delta)
+        passes.append((e, g.K0 * g.q0, g.lam, len(blk.c)))
+        if e < best:
+            best = e
+        if not math.isfinite(e):
+            why = "floating-point or cut terms exceed their share of delta"
+            if npass > 0:
+                break
+            eps_p /= 2.0          # pass 1 failed: steer with a smaller eps
+            continue
+        if e == 0.0:
+            break
+        if npass == 0:
+            H = _hazard(blk, e)
+            eps_p = e
+            lam = led.chernoff_lam(eps_p)
+            r = rtol
+        elif npass == 1:
+            eps_p = e
+    return best, why, passes
+
+
+def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
+    led = _Ledger(steps, ordering)
+    T = led.T
+    nlev = _n_lev(led.steps, T)
+    lam = led.saddle_lam(max(eps, 1e-9), 1.0)
+    hu = math.sqrt(12.0 * rtol * max(eps, 1e-3) / (nlev * T * max(lam, 1e-3)))
+    ld = led.chernoff_log_delta(eps, upper=False)
+    g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps, min(math.exp(min(ld, 0.0)), 1.0)))
+    blk, _ = compose(led.steps, ordering, g)
+    if blk is None:
+        return math.inf
+    return min(certified_delta(blk, eps), 1.0)
+
+
+def rdp_epsilon(steps, delta: float, ordering: str = "max") -> float:
+    """The RDP fallback: the optimal RDP conversion of the exact CGF with the documented
+    margin (``rdp.epsilon(..., rigorous=True)``)."""
+    try:
+        return float(_rdp.epsilon(steps, delta, ordering=ordering, rigorous=True).value)
+    except (ArithmeticError, ValueError):
+        return math.inf
+
+
+def rdp_delta(steps, eps: float, ordering: str = "max") -> float:
+    """The RDP fallback for delta(eps)."""
+    try:
+        return float(_rdp.delta(steps, eps, ordering=ordering, rigorous=True).value)
+    except (ArithmeticError, ValueError):
+        return 1.0
+
+
+def _steps_of(ledger) -> list:
+    """[(q, mu, count)] from a ledger of (mechanism, count)."""
+    acc = {}
+    for m, n in ledger:
+        q, mu = m.pllr_params()
+        acc[(float(q), float(mu))] = acc.get((float(q), float(mu)), 0) + int(n)
+    return [(q, mu, n) for (q, mu), n in acc.items()]
+
+
+def _orderings(steps, ordering: str) -> tuple:
+    if ordering != "max":
+        return (ordering,)
+    if all(q >= 1.0 for q, _, _ in steps):
+        return ("pq",)           # q = 1: the two orderings have the same profile
+    return ("pq", "qp")
+
+
+def epsilon_upper(steps, delta: float, rtol: float = DEFAULT_RTOL, ordering: str = "max") -> Answer:
+    """Certified epsilon at ``delta`` for the ledger ``steps`` = [(q, mu, count), ...]
+    (validated input; q in (0, 1], mu > 0, count >= 1, delta in (0, 1)).
+
+    "pq" is computed first; "qp" is skipped when a certified Chernoff bound already puts its
+    delta at the "pq" epsilon below ``delta``. When the composed PLD of an ordering cannot be
+    certified, the RDP bound is returned instead and ``route`` says "RDP fallback"."""
+    names = _orderings(steps, ordering)
+    vals, notes, passes = [], [], []
+    failed = False
+    for name in names:
+        o = ORDERINGS.index(name)
+        if name == "qp" and vals and math.isfinite(vals[0]):
+            led = _Ledger(steps, 1)
+            if led.chernoff_log_delta(vals[0], upper=True) <= math.log(delta):
+                notes.append("ordering qp dismissed by a certified Chernoff bound")
+                continue
+        e, why, ps = _pld_epsilon(steps, delta, o, rtol)
+        passes += ps
+        if not math.isfinite(e):
+            failed = True
+            notes.append(f"{name}: composed PLD not certified ({why})")
+        vals.append(e)
+    eps = max(vals)
+    if failed:
+        r = rdp_epsilon(steps, delta, ordering if ordering != "max" or len(names) > 1 else "pq")
+        if r < eps:
+            return Answer(r, "RDP fallback", "; ".join(notes), passes)
+        if not math.isfinite(eps):
+            return Answer(math.inf, "no finite bound", "; ".join(notes), passes)
+    return Answer(eps, "composed PLD", "; ".join(notes), passes)
+
+
+def delta_upper(steps, eps: float, rtol: float = DEFAULT_RTOL, ordering: str = "max") -> Answer:
+    """Certified delta at ``eps`` for the ledger ``steps`` (see :func:`epsilon_upper`)."""
+    names = _orderings(steps, ordering)
+    best, notes, failed = 0.0, [], False
+    for name in names:
+        o = ORDERINGS.index(name)
+        if name == "qp" and best > 0.0:
+            led = _Ledger(steps, 1)
+            if led.chernoff_log_delta(eps, upper=True) <= math.log(best):
+                notes.append("ordering qp dismissed by a certified Chernoff bound")
+                continue
+        d = _pld_delta(steps, eps, o, rtol)
+        if not math.isfinite(d):
+            failed = True
+            notes.append(f"{name}: composed PLD not certified")
+        best = max(best, d)
+    if failed:
+        r = rdp_delta(steps, eps, ordering if ordering != "max" or len(names) > 1 else "pq")
+        if r < best:
+            return Answer(min(r, 1.0), "RDP fallback", "; ".join(notes))
+    return Answer(min(best, 1.0), "composed PLD", "; ".join(notes))
