@@ -596,7 +596,8 @@ class CertifiedAccountant(Accountant):
     Examples
     --------
     >>> import ewaccount as ew
-    >>> acc = ew.CertifiedAccountant().compose(
+    >>> from ewaccount.accountants import CertifiedAccountant
+    >>> acc = CertifiedAccountant().compose(
     ...     ew.PoissonGaussian(sample_rate=0.01, noise_multiplier=4.0), count=10000)
     >>> eps = acc.get_epsilon(1e-5)      # truth 0.94687 (prv_accountant, dp_accounting)
     >>> 0.94687 <= eps <= 0.94687 * 1.005, acc.kind

@@ -102,6 +102,8 @@ CUT_SHARE = 1e-4          # share of delta for the mass dropped by all cuts (via
 FP_SHARE = 1e-3           # deficit and rounding terms above this share of delta: not certified
 MAX_BINS = 1 << 21        # a grid larger than this is not attempted (route: RDP)
 FFT_MIN = 150_000         # direct convolution below this many products
+L0_MERGE = 16             # level-0 cells up to this many grid steps where the tilted mass is small
+L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread variance
 CACHE_SIZE = 256
 ORDERINGS = ("pq", "qp")
 
@@ -283,15 +285,19 @@ class _Mech:
         k = self._k(lam)
         if self.ordering == 1:
             return k
-        tail = pld.log_tilted_tail(self.q, self.mu, 0, self.top, lam, 0.0)
-        if tail < k[0] - 35.0:
+        t0 = pld.log_tilted_tail(self.q, self.mu, 0, self.top, lam, 0.0)
+        if t0 < k[0] - 35.0:
             return k
-        # derivatives of log(e^k + e^tail) by central differences in lam
-        def f(l):
-            return np.logaddexp(self._k(l)[0], pld.log_tilted_tail(self.q, self.mu, 0, self.top, l, 0.0))
+        # K = log(e^k + e^t): the tail's derivatives by central differences
         d = 1e-4 * max(lam, 1e-2)
-        f0, fp, fm = f(lam), f(lam + d), f(lam - d)
-        return float(f0), float((fp - fm) / (2 * d)), float(max((fp - 2 * f0 + fm) / (d * d), 1e-300))
+        tp = pld.log_tilted_tail(self.q, self.mu, 0, self.top, lam + d, 0.0)
+        tm = pld.log_tilted_tail(self.q, self.mu, 0, self.top, lam - d, 0.0)
+        t1, t2 = (tp - tm) / (2 * d), (tp - 2 * t0 + tm) / (d * d)
+        K = float(np.logaddexp(k[0], t0))
+        w = math.exp(t0 - K)
+        m = (1 - w) * k[1] + w * t1
+        v = (1 - w) * (k[2] + (k[1] - m) ** 2) + w * (max(t2, 0.0) + (t1 - m) ** 2)
+        return K, m, max(v, 1e-300)
 
     def K_upper(self, lam: float) -> float:
         """A certified upper bound of the true CGF at lam > 0: the quadrature CGF with the
@@ -333,72 +339,76 @@ class _Ledger:
 
     def chernoff_eps(self, delta: float) -> tuple[float, float]:
         """min over lam of (T K(lam) + log c(lam) - log delta) / lam and its argmin, from
-        the steering CGF."""
-        f = lambda l: (self.K(l)[0] + _chernoff_const(l) - math.log(delta)) / l  # noqa: E731
-        return _golden_log(f, 1e-4, 1e5)
+        the steering CGF. With G = T K + log c, the minimiser solves
+        h(lam) = lam G'(lam) - G(lam) + log delta = 0, h' = lam G'' > 0, and the minimum is
+        G'(lam)."""
+        ld = math.log(delta)
+
+        def h(lam):
+            k, k1, k2 = self.K(lam)
+            g, g1, g2 = k + _chernoff_const(lam), k1 + math.log(lam / (1.0 + lam)), k2 + 1.0 / (lam * (1.0 + lam))
+            return lam * g1 - g + ld, lam * g2, g1
+
+        lam, extra = _root_log(h)
+        return extra, lam
 
     def chernoff_lam(self, eps: float) -> float:
-        """The lam that minimises the Chernoff bound on delta at eps (steering)."""
-        f = lambda l: self.K(l)[0] - l * eps + _chernoff_const(l)  # noqa: E731
-        return _golden_log(f, 1e-4, 1e5)[1]
+        """The lam that minimises the Chernoff bound T K(lam) - lam eps + log c(lam) on delta
+        at eps (its derivative is increasing)."""
+        return _root_log(self._gprime(eps))[0]
+
+    def _gprime(self, eps: float):
+        def f(lam):
+            k, k1, k2 = self.K(lam)
+            return k1 - eps + math.log(lam / (1.0 + lam)), k2 + 1.0 / (lam * (1.0 + lam)), k
+        return f
 
     def chernoff_log_delta(self, eps: float, upper: bool = True) -> float:
         """log of min over lam of exp(T K(lam) - lam eps) c(lam): the argmin from the
         steering CGF, and when ``upper`` its value from the certified K_upper (a Chernoff
         bound holds at every lam, so a steered lam is as valid as the optimal one)."""
-        f = lambda l: self.K(l)[0] - l * eps + _chernoff_const(l)  # noqa: E731
-        v, lam = _golden_log(f, 1e-4, 1e5)
-        if not upper:
-            return v
-        return self.K_upper(lam) - lam * eps + _chernoff_const(lam)
+        lam, k = _root_log(self._gprime(eps))
+        if upper:
+            k = self.K_upper(lam)
+        return k - lam * eps + _chernoff_const(lam)
 
-    def saddle_lam(self, eps: float, lam_guess: float) -> float:
+    def saddle_lam(self, eps: float, lam_guess: float = 1.0) -> float:
         """lam with K'(lam) = eps (the tilt that centres the composed PLD at eps)."""
-        lo, hi = 1e-6, 1e6
-        lam = min(max(lam_guess, 1e-4), 1e5)
-        for _ in range(60):
-            _, k1, k2 = self.K(lam)
-            if k1 > eps:
-                hi = lam
-            else:
-                lo = lam
-            step = (k1 - eps) / k2 if k2 > 0 else 0.0
-            nxt = lam - step
-            if not (lo < nxt < hi) or step == 0.0:
-                nxt = math.sqrt(lo * hi)
-            if abs(nxt - lam) <= 1e-7 * lam:
-                lam = nxt
-                break
-            lam = nxt
-        return lam
+        def f(lam):
+            k, k1, k2 = self.K(lam)
+            return k1 - eps, k2, k
+        return _root_log(f)[0]
 
 
-def _golden_log(f, a: float, b: float, iters: int = 40, xtol: float = 1e-4) -> tuple[float, float]:
-    """Minimise f on [a, b] in log scale (f unimodal); returns (min value, argmin).
-    A coarse scan first guards against non-convexity from +inf plateaus; the argmin is
-    found to ``xtol`` in log lam (the tilt is bucketed much more coarsely)."""
-    xs = np.exp(np.linspace(math.log(a), math.log(b), 17))
-    vals = [f(float(x)) for x in xs]
-    i = int(np.argmin(vals))
-    lo = math.log(xs[max(i - 1, 0)])
-    hi = math.log(xs[min(i + 1, len(xs) - 1)])
-    g = 0.6180339887498949
-    c = hi - g * (hi - lo)
-    d = lo + g * (hi - lo)
-    fc, fd = f(math.exp(c)), f(math.exp(d))
-    for _ in range(iters):
-        if hi - lo < xtol:
-            break
-        if fc < fd:
-            hi, d, fd = d, c, fc
-            c = hi - g * (hi - lo)
-            fc = f(math.exp(c))
+def _root_log(f, lo: float = 1e-4, hi: float = 1e5, rtol: float = 1e-6) -> tuple[float, float]:
+    """Root of an increasing f(lam) (f returns (value, derivative, extra)) by Newton steps
+    in lam safeguarded by bisection in log lam; returns (lam, extra at lam). The ends of
+    [lo, hi] are returned when f has no sign change (the tilt is steering only)."""
+    flo = f(lo)
+    if flo[0] >= 0.0:
+        return lo, flo[2]
+    fhi = f(hi)
+    if fhi[0] <= 0.0:
+        return hi, fhi[2]
+    a, b = math.log(lo), math.log(hi)
+    x = math.sqrt(lo * hi) if lo > 0 else 1.0
+    x = 1.0 if lo < 1.0 < hi else x
+    v = f(x)
+    for _ in range(100):
+        if v[0] > 0.0:
+            b = math.log(x)
         else:
-            lo, c, fc = c, d, fd
-            d = lo + g * (hi - lo)
-            fd = f(math.exp(d))
-    best = min((vals[i], float(xs[i])), (fc, math.exp(c)), (fd, math.exp(d)))
-    return best
+            a = math.log(x)
+        nx = x - v[0] / v[1] if v[1] > 0.0 else -1.0
+        if not (math.exp(a) < nx < math.exp(b)):
+            nx = math.exp(0.5 * (a + b))
+        if abs(nx - x) <= rtol * x or b - a < 1e-12:
+            x = nx
+            v = f(x)
+            break
+        x = nx
+        v = f(x)
+    return x, v[2]
 
 
 # ---------------------------------------------------------------------------------------
@@ -463,7 +473,8 @@ class _Chain:
             self.failed = f"level-0 grid of {n} bins"
             return None
         c = np.empty(n)
-        lhead, ltail, ltail_a, eta = pld.level0(q, mu, self.ordering, off * g.q0, h, g.lam, K, c)
+        lhead, ltail, ltail_a, eta = pld.level0(q, mu, self.ordering, off * g.q0, h, g.lam, K,
+                                                L0_MERGE, L0_VAR_BUDGET, c)
         b = Block(c, off, g.K0, g.q0, g.lam, K, 1, 0.0, eta, _exp(lhead))
         # the tail above the window: by the route its own budget allows
         if ltail <= g.log_tau_unit + math.log(max(float(np.sum(c)), 1e-300)) or ltail_a > g.log_b_unit:

@@ -234,7 +234,7 @@ def test_level0_against_mpmath(q, mu, ordering, o, h, n):
     from ewaccount._kernels import pld
     ref = _ctd_reference(q, mu, ordering, o, h, n)
     out = np.empty(n)
-    _, _, _, eta = pld.level0(q, mu, ordering, o, h, 0.0, 0.0, out)
+    _, _, _, eta = pld.level0(q, mu, ordering, o, h, 0.0, 0.0, 1, 0.0, out)
     assert 0 < eta < 1e-10
     for j in range(1, n - 1):
         if ref[j] == 0:
@@ -250,8 +250,8 @@ def test_compiled_matches_twin():
     from ewaccount._kernels import _pld
     for q, mu, ordering in [(0.01, 1.0, 0), (0.001, 1.6, 1), (1.0, 0.7, 0), (0.3, 0.5, 1)]:
         a, b = np.empty(500), np.empty(500)
-        ra = _pld.level0(q, mu, ordering, -0.02, 2.0 ** -11, 5.0, 0.01, a)
-        rb = _pld_py.level0(q, mu, ordering, -0.02, 2.0 ** -11, 5.0, 0.01, b)
+        ra = _pld.level0(q, mu, ordering, -0.02, 2.0 ** -11, 5.0, 0.01, 16, 0.5, a)
+        rb = _pld_py.level0(q, mu, ordering, -0.02, 2.0 ** -11, 5.0, 0.01, 16, 0.5, b)
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
         np.testing.assert_allclose(ra, rb, rtol=1e-12)
     rng = np.random.default_rng(7)

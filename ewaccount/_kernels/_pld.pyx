@@ -413,188 +413,268 @@ cdef double tilted_tail_qp(double y, double q, double mu, double lam, double shi
 # ---------------------------------------------------------------------------------------
 # level 0
 
-cdef inline void add_term(double* acc, double* racc, int j, double lv, double rel, double o,
-                          double h, double lam, double shift) noexcept nogil:
+cdef struct L0:
+    double q
+    double mu
+    double hm2
+    double lq
+    double l1q
+    double o
+    double h
+    double lam
+    double shift
+    int ordering
+    double* X
+    double* LX
+    double* D
+    char* have
+    double* acc
+    double* racc
+
+
+cdef inline void add_term(L0* c, Py_ssize_t j, double lv, double rel) noexcept nogil:
     """acc[j] += exp(lv + lam l_j - shift); racc[j] = max relative error; an argument above
     700 (overflow) marks racc[j] infinite."""
     cdef double lj, arg
     if lv == NEG_INF:
         return
-    lj = o + j * h
-    arg = lv + lam * lj - shift
+    lj = c.o + j * c.h
+    arg = lv + c.lam * lj - c.shift
     if arg > 700.0:
-        racc[j] = INFINITY
+        c.racc[j] = INFINITY
         return
-    rel = rel + 2.0 * U * (fabs(lv) + fabs(lam * lj) + fabs(shift)) + LIBM_ULPS * U
-    acc[j] += exp(arg)
-    if rel > racc[j]:
-        racc[j] = rel
+    rel = rel + 2.0 * U * (fabs(lv) + fabs(c.lam * lj) + fabs(c.shift)) + LIBM_ULPS * U
+    c.acc[j] += exp(arg)
+    if rel > c.racc[j]:
+        c.racc[j] = rel
+
+
+cdef inline void gx(L0* c, Py_ssize_t j) noexcept nogil:
+    cdef double lj, x, L, eL
+    if c.have[j]:
+        return
+    lj = c.o + j * c.h
+    if c.ordering == 0:
+        x = grid_x(lj, c.q, c.mu, 0, &L, &eL)
+        c.D[j] = lj - (L - eL) if x != NEG_INF else 0.0
+    else:
+        x = grid_x(-lj, c.q, c.mu, 1, &L, &eL)
+        c.D[j] = lj + (L + eL) if isfinite(x) else 0.0
+    c.X[j] = x
+    c.LX[j] = L + eL
+    c.have[j] = 1
+
+
+cdef void cell(L0* c, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
+    """CTD of the x-cell between grid points j0 < j1 onto them (see the twin)."""
+    cdef double H = (j1 - j0) * c.h, lh_hi, lh_lo, l0, l1, a, b, lbeta, g, lpb, epb, lpm, epm
+    cdef double lv, r, pre, rpre, lQ, mu = c.mu, q = c.q, lq = c.lq, hm2 = c.hm2
+    cdef double e4[4]
+    lh_hi = log(-expm1(-H))
+    lh_lo = log(expm1(H))
+    l0 = c.o + j0 * c.h
+    l1 = c.o + j1 * c.h
+    if c.ordering == 0:
+        a = c.X[j0]
+        b = c.X[j1]
+        if not a < b:
+            return
+        lbeta = lbeta_up(a, b)
+        ef(a, b, mu, e4)
+        if a == NEG_INF:
+            g = -(expm1(l0) + q)
+            lpb = lphi(b, &epb)
+            lpm = lphi(b - mu, &epm)
+            lv = lq + lpm
+            r = epm + 2 * U
+            if g > 0.0:
+                lv = lse(lv, log(g) + lpb)
+                r = dmax(r, epb + 4 * U + 2 * U * (fabs(l0) + 1.0) / dmax(g, 1e-300) * exp(l0))
+            add_term(c, j1, lv - lh_hi, r + 3 * U)
+        else:
+            pre = lq + mu * a - hm2
+            rpre = 2 * U * (fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
+            if e4[0] > NEG_INF:
+                add_term(c, j1, pre + e4[0] - lh_hi, e4[1] + rpre + 3 * U)
+            elif e4[1] == INFINITY:
+                add_term(c, j1, l1 + log(-expm1(-H)) + lbeta - lh_hi, 4 * U)
+        pre = lq + mu * b - hm2
+        rpre = 2 * U * (fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
+        if e4[2] > NEG_INF:
+            lv = pre + e4[2]
+            r = e4[3] + rpre
+        else:
+            lv = l1 + log(-expm1(-H)) + lbeta
+            r = 4 * U
+        if c.D[j1] > 0.0:
+            lv = lse(lv, l1 + log1mexp(c.D[j1]) + lbeta + 4 * U)
+        add_term(c, j0, lv - lh_lo, r + 3 * U)
+        return
+    b = c.X[j0]
+    a = c.X[j1]
+    if not a < b:
+        return
+    lbeta = lbeta_up(a, b)
+    ef(a, b, mu, e4)
+    pre = l0 + lq + mu * b - hm2
+    rpre = 2 * U * (fabs(l0) + fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
+    if e4[2] > NEG_INF:
+        add_term(c, j1, pre + e4[2] - lh_hi, e4[3] + rpre + 3 * U)
+    else:
+        lQ = lse(c.l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
+        add_term(c, j1, l1 + log(-expm1(-H)) + lQ + 4 * U - lh_hi, 4 * U)
+    if a == NEG_INF:
+        g = expm1(l1 + c.l1q) if q < 1.0 else INFINITY
+        lpb = lphi(b, &epb)
+        lpm = lphi(b - mu, &epm)
+        lv = l1 + lq + lpm
+        r = epm + 2 * U * (fabs(l1) + 2)
+        if g > 0.0 and g != INFINITY:
+            lv = lse(lv, log(g) + lpb)
+            r = dmax(r, epb + 4 * U + 2 * U * (fabs(l1) + 2) / dmin(1.0, g))
+        add_term(c, j0, lv - lh_lo, r + 3 * U)
+        return
+    pre = l1 + lq + mu * a - hm2
+    rpre = 2 * U * (fabs(l1) + fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
+    if e4[0] > NEG_INF:
+        lv = pre + e4[0]
+        r = e4[1] + rpre
+    else:
+        lQ = lse(c.l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
+        lv = l1 + log(-expm1(-H)) + lQ + 4 * U
+        r = 4 * U
+    if c.D[j1] > 0.0:
+        lv = lse(lv, l1 + c.LX[j1] + log1mexp(c.D[j1]) + lbeta + 4 * U)
+    add_term(c, j0, lv - lh_lo, r + 3 * U)
 
 
 cdef int level0_c(double q, double mu, int ordering, double o, double h, double lam, double shift,
-                  double* out, Py_ssize_t n, double* res) noexcept nogil:
+                  int merge, double var_budget, double* out, Py_ssize_t n, double* res) noexcept nogil:
     """res = [log_head, log_tail, log_tail_a, eta]; returns 0, or 2 on allocation failure."""
-    cdef double hm2 = 0.5 * mu * mu, lq = log(q), l1q, lh_hi, lh_lo, eta = 0.0
-    cdef double lj, lj1, x, L, eL, la, ea, lb, eb, lv, a, b, lbeta, rbeta, g, xt
+    cdef L0 c
+    cdef Py_ssize_t j, j0, j1, jn, i, nb, K, k
+    cdef double eta = 0.0, a, b, l0d, la, lb, ea, eb, lv, m, tot, p, xt, y0, yt, ltop, rr
     cdef double log_head = NEG_INF, log_tail = NEG_INF, log_tail_a = NEG_INF
-    cdef double lpb, epb, lpm, epm, r, pre, rpre, slack, y0, yt, ltop, lQ, rq
-    cdef double e4[4]
-    cdef Py_ssize_t j
-    cdef double* X = <double*> malloc(n * sizeof(double))
-    cdef double* LX = <double*> malloc(n * sizeof(double))
-    cdef double* D = <double*> malloc(n * sizeof(double))
-    cdef double* lacc = <double*> malloc(n * sizeof(double))
-    cdef double* racc = <double*> malloc(n * sizeof(double))
-    if X == NULL or LX == NULL or D == NULL or lacc == NULL or racc == NULL:
-        free(X); free(LX); free(D); free(lacc); free(racc)
+    cdef double* logp
+    c.q = q
+    c.mu = mu
+    c.hm2 = 0.5 * mu * mu
+    c.lq = log(q)
+    c.l1q = log1p(-q) if q < 1.0 else NEG_INF
+    c.o = o
+    c.h = h
+    c.lam = lam
+    c.shift = shift
+    c.ordering = ordering
+    K = merge if merge > 1 else 1
+    nb = (n - 2) // K + 1 if n > 1 else 0
+    c.X = <double*> malloc(n * sizeof(double))
+    c.LX = <double*> malloc(n * sizeof(double))
+    c.D = <double*> malloc(n * sizeof(double))
+    c.have = <char*> malloc(n * sizeof(char))
+    c.acc = <double*> malloc(n * sizeof(double))
+    c.racc = <double*> malloc(n * sizeof(double))
+    logp = <double*> malloc((nb + 1) * sizeof(double))
+    if c.X == NULL or c.LX == NULL or c.D == NULL or c.have == NULL or c.acc == NULL or c.racc == NULL \
+            or logp == NULL:
+        free(c.X); free(c.LX); free(c.D); free(c.have); free(c.acc); free(c.racc); free(logp)
         return 2
-    l1q = log1p(-q) if q < 1.0 else NEG_INF
-    lh_hi = log(-expm1(-h))
-    lh_lo = log(expm1(h))
     for j in range(n):
-        lacc[j] = 0.0
-        racc[j] = 0.0
-        lj = o + j * h
-        if ordering == 0:
-            x = grid_x(lj, q, mu, 0, &L, &eL)
-            X[j] = x
-            LX[j] = L + eL
-            D[j] = lj - (L - eL) if x != NEG_INF else 0.0
-        else:
-            x = grid_x(-lj, q, mu, 1, &L, &eL)
-            X[j] = x
-            LX[j] = L + eL
-            D[j] = lj + (L + eL) if isfinite(x) else 0.0
+        c.have[j] = 0
+        c.acc[j] = 0.0
+        c.racc[j] = 0.0
+    # block edges 0, K, 2K, ..., and n - 1
+    for i in range(nb):
+        gx(&c, i * K)
+    gx(&c, n - 1)
+    m = NEG_INF
+    for i in range(nb):
+        logp[i] = NEG_INF
+        if K > 1 and nb > 1:
+            j0 = i * K
+            j1 = j0 + K if j0 + K < n - 1 else n - 1
+            if ordering == 0:
+                a = c.X[j0]
+                b = c.X[j1]
+            else:
+                a = c.X[j1]
+                b = c.X[j0]
+            if a < b:
+                l0d = ldiff(a, b, &rr)
+                if ordering == 0:
+                    la = lse(c.l1q + l0d if q < 1.0 else NEG_INF, c.lq + ldiff(a - mu, b - mu, &rr))
+                else:
+                    la = l0d
+                logp[i] = la + lam * (o + j1 * h) - shift
+                if logp[i] > m:
+                    m = logp[i]
+    tot = 0.0
+    if m > NEG_INF:
+        for i in range(nb):
+            if logp[i] > NEG_INF:
+                tot += exp(logp[i] - m)
+    for i in range(nb):
+        j0 = i * K
+        j1 = j0 + K if j0 + K < n - 1 else n - 1
+        k = 1
+        if K > 1 and j1 - j0 == K and m > NEG_INF:
+            p = exp(logp[i] - m) / tot if logp[i] > NEG_INF else 0.0
+            while k < K and p * ((2 * k) * (2 * k) - 1) <= var_budget / nb:
+                k *= 2
+        j = j0
+        while j < j1:
+            jn = j + k if j + k < j1 else j1
+            gx(&c, jn)
+            cell(&c, j, jn)
+            j = jn
     if ordering == 0:
-        if X[0] != NEG_INF:
-            la = lphi(X[0], &ea)
-            lb = lphi(X[0] - mu, &eb)
-            lv = lse(l1q + la if q < 1.0 else NEG_INF, lq + lb)
+        if c.X[0] != NEG_INF:
+            la = lphi(c.X[0], &ea)
+            lb = lphi(c.X[0] - mu, &eb)
+            lv = lse(c.l1q + la if q < 1.0 else NEG_INF, c.lq + lb)
             log_head = lv + lam * o - shift + dmax(ea, eb) + 8 * U * (1.0 + fabs(lv) + fabs(lam * o) + fabs(shift))
-        xt = X[n - 1]
+        xt = c.X[n - 1]
         log_tail = tilted_tail_pq(xt, q, mu, lam, shift)
         la = lphi(-xt, &ea)
         lb = lphi(mu - xt, &eb)
-        log_tail_a = lse(l1q + la if q < 1.0 else NEG_INF, lq + lb) + dmax(ea, eb) + 8 * U
-        for j in range(n - 1):
-            a = X[j]
-            b = X[j + 1]
-            if not a < b:
-                continue
-            lj1 = o + (j + 1) * h
-            lbeta = lbeta_up(a, b)
-            if a == NEG_INF:
-                lj = o + j * h
-                g = -(expm1(lj) + q)
-                lpb = lphi(b, &epb)
-                lpm = lphi(b - mu, &epm)
-                lv = lq + lpm
-                r = epm + 2 * U
-                if g > 0.0:
-                    lv = lse(lv, log(g) + lpb)
-                    r = dmax(r, epb + 4 * U + 2 * U * (fabs(lj) + 1.0) / dmax(g, 1e-300) * exp(lj))
-                add_term(lacc, racc, j + 1, lv - lh_hi, r + 3 * U, o, h, lam, shift)
-                ef(a, b, mu, e4)
-            else:
-                ef(a, b, mu, e4)
-                pre = lq + mu * a - hm2
-                rpre = 2 * U * (fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
-                if e4[0] > NEG_INF:
-                    add_term(lacc, racc, j + 1, pre + e4[0] - lh_hi, e4[1] + rpre + 3 * U, o, h, lam, shift)
-                elif e4[1] == INFINITY and lbeta > NEG_INF:
-                    add_term(lacc, racc, j + 1, lj1 + log(-expm1(-h)) + lbeta - lh_hi,
-                             4 * U, o, h, lam, shift)
-            pre = lq + mu * b - hm2
-            rpre = 2 * U * (fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
-            lv = NEG_INF
-            r = 0.0
-            if e4[2] > NEG_INF:
-                lv = pre + e4[2]
-                r = e4[3] + rpre
-            elif lbeta > NEG_INF:
-                lv = lj1 + log(-expm1(-h)) + lbeta
-                r = 4 * U
-            if D[j + 1] > 0.0 and lbeta > NEG_INF:
-                slack = lj1 + log1mexp(D[j + 1]) + lbeta + 4 * U
-                lv = lse(lv, slack)
-            add_term(lacc, racc, j, lv - lh_lo, r + 3 * U, o, h, lam, shift)
+        log_tail_a = lse(c.l1q + la if q < 1.0 else NEG_INF, c.lq + lb) + dmax(ea, eb) + 8 * U
     else:
-        y0 = X[0]
+        y0 = c.X[0]
         if y0 != INFINITY:
             la = lphi(-y0, &ea)
             log_head = la + lam * o - shift + ea + 8 * U * (1.0 + fabs(la) + fabs(lam * o) + fabs(shift))
-        yt = X[n - 1]
+        yt = c.X[n - 1]
         if yt != NEG_INF:
             la = lphi(yt, &ea)
             ltop = o + (n - 1) * h
             if q < 1.0 and ltop >= -log1p(-q) * (1.0 + 8 * U) + 8 * U:
-                add_term(lacc, racc, n - 1, la, ea + 4 * U, o, h, lam, shift)
+                add_term(&c, n - 1, la, ea + 4 * U)
             else:
                 log_tail = tilted_tail_qp(yt, q, mu, lam, shift)
                 log_tail_a = la + ea + 8 * U
-        for j in range(n - 1):
-            b = X[j]
-            a = X[j + 1]
-            if not a < b:
-                continue
-            lj = o + j * h
-            lj1 = lj + h
-            lbeta = lbeta_up(a, b)
-            ef(a, b, mu, e4)
-            pre = lj + lq + mu * b - hm2
-            rpre = 2 * U * (fabs(lj) + fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
-            if e4[2] > NEG_INF:
-                add_term(lacc, racc, j + 1, pre + e4[2] - lh_hi, e4[3] + rpre + 3 * U, o, h, lam, shift)
-            elif lbeta > NEG_INF:
-                lQ = lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
-                add_term(lacc, racc, j + 1, lj1 + log(-expm1(-h)) + lQ + 4 * U - lh_hi,
-                         4 * U, o, h, lam, shift)
-            if a == NEG_INF:
-                g = expm1(lj1 + l1q) if q < 1.0 else INFINITY
-                lpb = lphi(b, &epb)
-                lpm = lphi(b - mu, &epm)
-                lv = lj1 + lq + lpm
-                r = epm + 2 * U * (fabs(lj1) + 2)
-                if g > 0.0 and g != INFINITY:
-                    lv = lse(lv, log(g) + lpb)
-                    r = dmax(r, epb + 4 * U + 2 * U * (fabs(lj1) + 2) / dmin(1.0, g))
-                add_term(lacc, racc, j, lv - lh_lo, r + 3 * U, o, h, lam, shift)
-                continue
-            pre = lj1 + lq + mu * a - hm2
-            rpre = 2 * U * (fabs(lj1) + fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
-            lv = NEG_INF
-            r = 0.0
-            if e4[0] > NEG_INF:
-                lv = pre + e4[0]
-                r = e4[1] + rpre
-            elif lbeta > NEG_INF:
-                lQ = lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
-                lv = lj1 + log(-expm1(-h)) + lQ + 4 * U
-                r = 4 * U
-            if D[j + 1] > 0.0 and lbeta > NEG_INF:
-                slack = lj1 + LX[j + 1] + log1mexp(D[j + 1]) + lbeta + 4 * U
-                lv = lse(lv, slack)
-            add_term(lacc, racc, j, lv - lh_lo, r + 3 * U, o, h, lam, shift)
     for j in range(n):
-        out[j] = lacc[j]
-        if racc[j] > eta:
-            eta = racc[j]
+        out[j] = c.acc[j]
+        if c.racc[j] > eta:
+            eta = c.racc[j]
     res[0] = log_head
     res[1] = log_tail
     res[2] = log_tail_a
     res[3] = eta + 2.0 * LIBM_ULPS * U
-    free(X); free(LX); free(D); free(lacc); free(racc)
+    free(c.X); free(c.LX); free(c.D); free(c.have); free(c.acc); free(c.racc); free(logp)
     return 0
 
 
 def level0(double q, double mu, int ordering, double o, double h, double lam, double shift,
-           double[::1] out):
-    """Connect-the-dots A-masses of one step on the grid o + j h, tilted; returns
-    (log_head, log_tail, log_tail_a, eta). See the twin for the maths."""
+           int merge, double var_budget, double[::1] out):
+    """Connect-the-dots A-masses of one step on the grid o + j h, tilted, with cells up to
+    ``merge`` steps wide where the tilted mass is small; returns (log_head, log_tail,
+    log_tail_a, eta). See the twin for the maths."""
     cdef double res[4]
     cdef int s
+    if out.shape[0] < 2:
+        raise ValueError("level0: need at least two grid points")
     with nogil:
-        s = level0_c(q, mu, ordering, o, h, lam, shift, &out[0], out.shape[0], res)
+        s = level0_c(q, mu, ordering, o, h, lam, shift, merge, var_budget, &out[0], out.shape[0], res)
     if s != 0:
         raise MemoryError("level0: allocation failed")
     return res[0], res[1], res[2], res[3]

@@ -340,7 +340,7 @@ def _log_tilted_tail_qp(y: float, q: float, mu: float, lam: float, shift: float)
 # level 0: the CTD discretisation of one step
 
 def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, shift: float,
-           out) -> tuple[float, float]:
+           merge: int, var_budget: float, out) -> tuple[float, float, float, float]:
     """Connect-the-dots A-masses of one step on the grid l_j = o + j h (j < len(out)),
     tilted: out[j] = a_j exp(lam l_j - shift), every entry an upper bound of the exact
     CTD mass up to a relative error eta. The parts below l_0 and above the last point are
@@ -348,38 +348,46 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
     tilted mass int e^{lam L - shift} dA of the head and of the tail (for the deficit D),
     and of the log A-mass of the tail (for sending it to +infinity instead).
 
-    Each cell [l_j, l_{j+1}] is the x-cell between dyadic points X_j with L(X_j) <= l_j
-    ("pq"; for "qp" L(Y_j) >= -l_j), so the cell's losses lie in [l_j - d_j, l_{j+1}]:
-    the sliver below l_j is moved up (pessimistic), and the CTD numerators
-    N_hi = int (e^L - e^{l_j}) dB, N_lo = int (e^{l_{j+1}} - e^L) dB are bounded above by
+    Each cell [l_j0, l_j1] is the x-cell between dyadic points X_j with L(X_j) <= l_j
+    ("pq"; for "qp" L(Y_j) >= -l_j), so the cell's losses lie in [l_j0 - d_j0, l_j1]:
+    the sliver below l_j0 is moved up (pessimistic), and the CTD numerators
+    N_hi = int (e^L - e^{l_j0}) dB, N_lo = int (e^{l_j1} - e^L) dB are bounded above by
     q e^{u} E(cell) and q e^{u} F(cell) (+ a bound of the slack d), integrals of positive
-    functions computed without cancellation (``_ef``)."""
+    functions computed without cancellation (``_ef``); a_hi = N_hi / (1 - e^{-H}) goes to
+    l_j1 and a_lo = N_lo / (e^H - 1) to l_j0, H = l_j1 - l_j0.
+
+    Cells are one grid step wide where the tilted mass is, and up to ``merge`` (a power of
+    two) steps wide elsewhere: blocks of ``merge`` steps whose tilted mass share P
+    satisfies P (k^2 - 1) <= var_budget / (number of blocks) are cut into cells of k steps
+    (k the largest power of two allowed), so the spread variance grows by at most
+    ``var_budget`` times that of the uniform grid. A wide cell is still a CTD onto two grid
+    points; the grid points inside it receive nothing."""
     n = len(out)
     hm2 = 0.5 * mu * mu
     lq = math.log(q)
     l1q = math.log1p(-q) if q < 1.0 else NEG_INF
-    lh_hi = math.log(-math.expm1(-h))       # a_hi = N_hi / (1 - e^{-h})
-    lh_lo = math.log(math.expm1(h))         # a_lo = N_lo / (e^h - 1)
     eta = 0.0
-    acc = [0.0] * n                          # tilted entries (sums of two positive terms)
+    acc = [0.0] * n
     racc = [0.0] * n
     big = False
-    # grid points and their x
     X = [0.0] * n
     LX = [0.0] * n
     D = [0.0] * n
-    for j in range(n):
+    have = [False] * n
+
+    def gx(j):
+        if have[j]:
+            return
         lj = o + j * h
         if ordering == 0:
             x, L, eL = _grid_x(lj, q, mu, False)
-            X[j] = x
-            LX[j] = L + eL
             D[j] = lj - (L - eL) if x != NEG_INF else 0.0
         else:
             x, L, eL = _grid_x(-lj, q, mu, True)
-            X[j] = x
-            LX[j] = L + eL
             D[j] = lj + (L + eL) if math.isfinite(x) else 0.0
+        X[j] = x
+        LX[j] = L + eL
+        have[j] = True
 
     def add(j, lv, rel):
         nonlocal big
@@ -393,6 +401,122 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
         rel = rel + 2.0 * U * (abs(lv) + abs(lam * lj) + abs(shift)) + LIBM_ULPS * U
         acc[j] += math.exp(arg)
         racc[j] = max(racc[j], rel)
+
+    def cell(j0, j1):
+        H = (j1 - j0) * h
+        lh_hi = math.log(-math.expm1(-H))
+        lh_lo = math.log(math.expm1(H))
+        l0 = o + j0 * h
+        l1 = o + j1 * h
+        if ordering == 0:
+            a, b = X[j0], X[j1]
+            if not a < b:
+                return
+            lbeta = _lbeta_up(a, b)
+            lE, rE, lF, rF = _ef(a, b, mu)
+            if a == NEG_INF:
+                # N_hi <= max(0, 1 - q - e^{l_j0}) Phi(b) + q Phi(b - mu)
+                g = -(math.expm1(l0) + q)
+                lpb, epb = _lphi(b)
+                lpm, epm = _lphi(b - mu)
+                lv = lq + lpm
+                r = epm + 2 * U
+                if g > 0.0:
+                    lv = _lse(lv, math.log(g) + lpb)
+                    r = max(r, epb + 4 * U + 2 * U * (abs(l0) + 1.0) / max(g, 1e-300) * math.exp(l0))
+                add(j1, lv - lh_hi, r + 3 * U)
+            else:
+                pre = lq + mu * a - hm2
+                rpre = 2 * U * (abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
+                if lE > NEG_INF:
+                    add(j1, pre + lE - lh_hi, rE + rpre + 3 * U)
+                elif rE == math.inf:
+                    # unresolved: N_hi <= (e^{l_j1} - e^{l_j0}) beta
+                    add(j1, l1 + math.log(-math.expm1(-H)) + lbeta - lh_hi, 4 * U)
+            pre = lq + mu * b - hm2
+            rpre = 2 * U * (abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
+            lv, r = NEG_INF, 0.0
+            if lF > NEG_INF:
+                lv, r = pre + lF, rF + rpre
+            else:
+                lv, r = l1 + math.log(-math.expm1(-H)) + lbeta, 4 * U
+            if D[j1] > 0.0:
+                lv = _lse(lv, l1 + _log1mexp(D[j1]) + lbeta + 4 * U)
+            add(j0, lv - lh_lo, r + 3 * U)
+            return
+        b, a = X[j0], X[j1]               # cell x in [Y_j1, Y_j0]
+        if not a < b:
+            return
+        lbeta = _lbeta_up(a, b)
+        lE, rE, lF, rF = _ef(a, b, mu)
+        # N_hi <= e^{l_j0} q e^{u(Y_j0)} F(Y_j1, Y_j0)  -> entry j1
+        pre = l0 + lq + mu * b - hm2
+        rpre = 2 * U * (abs(l0) + abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
+        if lF > NEG_INF:
+            add(j1, pre + lF - lh_hi, rF + rpre + 3 * U)
+        else:
+            lQ = _lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
+            add(j1, l1 + math.log(-math.expm1(-H)) + lQ + 4 * U - lh_hi, 4 * U)
+        # N_lo -> entry j0
+        if a == NEG_INF:
+            g = math.expm1(l1 + l1q) if q < 1.0 else math.inf
+            lpb, epb = _lphi(b)
+            lpm, epm = _lphi(b - mu)
+            lv = l1 + lq + lpm
+            r = epm + 2 * U * (abs(l1) + 2)
+            if 0.0 < g < math.inf:
+                lv = _lse(lv, math.log(g) + lpb)
+                r = max(r, epb + 4 * U + 2 * U * (abs(l1) + 2) / min(1.0, g))
+            add(j0, lv - lh_lo, r + 3 * U)
+            return
+        pre = l1 + lq + mu * a - hm2
+        rpre = 2 * U * (abs(l1) + abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
+        if lE > NEG_INF:
+            lv, r = pre + lE, rE + rpre
+        else:
+            lQ = _lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
+            lv, r = l1 + math.log(-math.expm1(-H)) + lQ + 4 * U, 4 * U
+        if D[j1] > 0.0:
+            lv = _lse(lv, l1 + LX[j1] + _log1mexp(D[j1]) + lbeta + 4 * U)
+        add(j0, lv - lh_lo, r + 3 * U)
+
+    # the blocks of ``merge`` steps, their tilted-mass estimates and cell widths
+    K = max(1, int(merge))
+    edges = list(range(0, n - 1, K)) + [n - 1]
+    for j in edges:
+        gx(j)
+    nb = len(edges) - 1
+    logp = [NEG_INF] * nb
+    if K > 1 and nb > 1:
+        for i in range(nb):
+            j0, j1 = edges[i], edges[i + 1]
+            if ordering == 0:
+                a, b = X[j0], X[j1]
+            else:
+                a, b = X[j1], X[j0]
+            if not a < b:
+                continue
+            l0d = _ldiff(a, b)[0]
+            if ordering == 0:
+                la = _lse(l1q + l0d if q < 1.0 else NEG_INF, lq + _ldiff(a - mu, b - mu)[0])
+            else:
+                la = l0d
+            logp[i] = la + lam * (o + j1 * h) - shift
+    m = max(logp) if nb else NEG_INF
+    tot = sum(math.exp(v - m) for v in logp if v > NEG_INF) if m > NEG_INF else 0.0
+    for i in range(nb):
+        j0, j1 = edges[i], edges[i + 1]
+        k = 1
+        if K > 1 and j1 - j0 == K and m > NEG_INF:
+            p = math.exp(logp[i] - m) / tot if logp[i] > NEG_INF else 0.0
+            while k < K and p * ((2 * k) ** 2 - 1) <= var_budget / nb:
+                k *= 2
+        j = j0
+        while j < j1:
+            jn = min(j + k, j1)
+            gx(jn)
+            cell(j, jn)
+            j = jn
 
     log_head = log_tail = log_tail_a = NEG_INF
     if ordering == 0:
@@ -408,47 +532,6 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
         la, ea = _lphi(-xt)
         lb, eb = _lphi(mu - xt)
         log_tail_a = _lse(math.log1p(-q) + la if q < 1.0 else NEG_INF, lq + lb) + max(ea, eb) + 8 * U
-        for j in range(n - 1):
-            a, b = X[j], X[j + 1]
-            if not a < b:
-                continue
-            lj1 = o + (j + 1) * h
-            lbeta = _lbeta_up(a, b)
-            if a == NEG_INF:
-                # N_hi = max(0, 1 - q - e^{l_j}) Phi(b) + q Phi(b - mu)
-                lj = o + j * h
-                g = -(math.expm1(lj) + q)
-                lpb, epb = _lphi(b)
-                lpm, epm = _lphi(b - mu)
-                lv = lq + lpm
-                r = epm + 2 * U
-                if g > 0.0:
-                    lv = _lse(lv, math.log(g) + lpb)
-                    r = max(r, epb + 4 * U + 2 * U * (abs(lj) + 1.0) / max(g, 1e-300) * math.exp(lj))
-                add(j + 1, lv - lh_hi, r + 3 * U)
-                lE, rE, lF, rF = _ef(a, b, mu)
-            else:
-                lE, rE, lF, rF = _ef(a, b, mu)
-                pre = lq + mu * a - hm2
-                rpre = 2 * U * (abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
-                if lE > NEG_INF:
-                    add(j + 1, pre + lE - lh_hi, rE + rpre + 3 * U)
-                elif rE == math.inf and lbeta > NEG_INF:
-                    # unresolved: bound N_hi <= (e^{l_{j+1}} - e^{l_j}) beta
-                    add(j + 1, lj1 + math.log(-math.expm1(-h)) + lbeta - lh_hi, 4 * U)
-            pre = lq + mu * b - hm2
-            rpre = 2 * U * (abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
-            lv = NEG_INF
-            r = 0.0
-            if lF > NEG_INF:
-                lv, r = pre + lF, rF + rpre
-            elif lbeta > NEG_INF:
-                # unresolved: N_lo <= (e^{l_{j+1}} - e^{l_j}) beta
-                lv, r = lj1 + math.log(-math.expm1(-h)) + lbeta, 4 * U
-            if D[j + 1] > 0.0 and lbeta > NEG_INF:
-                slack = lj1 + _log1mexp(D[j + 1]) + lbeta + 4 * U
-                lv = _lse(lv, slack)
-            add(j, lv - lh_lo, r + 3 * U)
     else:
         # bottom, x > Y_0 (L' <= l_0): tilted mass <= e^{lam l_0 - shift} P(x > Y_0)
         y0 = X[0]
@@ -466,47 +549,6 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
             else:
                 log_tail = _log_tilted_tail_qp(yt, q, mu, lam, shift)
                 log_tail_a = la + ea + 8 * U
-        for j in range(n - 1):
-            b, a = X[j], X[j + 1]         # cell x in [Y_{j+1}, Y_j]
-            if not a < b:
-                continue
-            lj = o + j * h
-            lj1 = lj + h
-            lbeta = _lbeta_up(a, b)
-            lE, rE, lF, rF = _ef(a, b, mu)
-            # N_hi <= e^{l_j} q e^{u(Y_j)} F(Y_{j+1}, Y_j)  -> entry j+1
-            pre = lj + lq + mu * b - hm2
-            rpre = 2 * U * (abs(lj) + abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
-            if lF > NEG_INF:
-                add(j + 1, pre + lF - lh_hi, rF + rpre + 3 * U)
-            elif lbeta > NEG_INF:
-                # unresolved: N_hi <= (e^{l_{j+1}} - e^{l_j}) Q(cell) <= ... via B-mass bound
-                lQ = _lse(math.log1p(-q) + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
-                add(j + 1, lj1 + math.log(-math.expm1(-h)) + lQ + 4 * U - lh_hi, 4 * U)
-            # N_lo -> entry j
-            if a == NEG_INF:
-                g = math.expm1(lj1 + l1q) if q < 1.0 else math.inf
-                lpb, epb = _lphi(b)
-                lpm, epm = _lphi(b - mu)
-                lv = lj1 + lq + lpm
-                r = epm + 2 * U * (abs(lj1) + 2)
-                if g > 0.0 and g != math.inf:
-                    lv = _lse(lv, math.log(g) + lpb)
-                    r = max(r, epb + 4 * U + 2 * U * (abs(lj1) + 2) / min(1.0, g))
-                add(j, lv - lh_lo, r + 3 * U)
-                continue
-            pre = lj1 + lq + mu * a - hm2
-            rpre = 2 * U * (abs(lj1) + abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
-            lv, r = NEG_INF, 0.0
-            if lE > NEG_INF:
-                lv, r = pre + lE, rE + rpre
-            elif lbeta > NEG_INF:
-                lQ = _lse(math.log1p(-q) + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
-                lv, r = lj1 + math.log(-math.expm1(-h)) + lQ + 4 * U, 4 * U
-            if D[j + 1] > 0.0 and lbeta > NEG_INF:
-                slack = lj1 + LX[j + 1] + _log1mexp(D[j + 1]) + lbeta + 4 * U
-                lv = _lse(lv, slack)
-            add(j, lv - lh_lo, r + 3 * U)
     for j in range(n):
         out[j] = acc[j]
         if racc[j] > eta:
