@@ -789,3 +789,230 @@ def delta_upper(steps, eps: float, rtol: float = DEFAULT_RTOL, ordering: str = "
         if r < best:
             return Answer(min(r, 1.0), "RDP fallback", "; ".join(notes))
     return Answer(min(best, 1.0), "composed PLD", "; ".join(notes))
+
+
+# ---------------------------------------------------------------------------------------
+# the certified lower bound: merged bins (module docstring, "Lower bound")
+
+@dataclass
+class Bins:
+    """A binned PLD: per bin (off + i step) q0 a certified *lower* bound ``a`` of the tilted
+    A-mass and an *upper* bound ``b`` of the tilted B-mass of the outcomes merged into it
+    (tilted as in ``_pld.level0_bins``, with log-normaliser logZ). Every operation keeps
+    them bounds of the exact merged pair: rounding is absorbed by shrinking ``a`` and
+    growing ``b``."""
+
+    a: np.ndarray
+    b: np.ndarray
+    off: int
+    step: int
+    q0: float
+    lam: float
+    logZ: float
+    count: int
+
+    @property
+    def o(self) -> float:
+        return self.off * self.q0
+
+    @property
+    def h(self) -> float:
+        return self.step * self.q0
+
+    def copy(self) -> "Bins":
+        return Bins(self.a.copy(), self.b.copy(), self.off, self.step, self.q0, self.lam,
+                    self.logZ, self.count)
+
+
+def _widen(x: Bins, rel: float) -> None:
+    """Absorb a relative error ``rel`` of both arrays into the bounds."""
+    x.a *= 1.0 - rel - 2.0 * U
+    x.b *= 1.0 + rel + 2.0 * U
+
+
+def _bins_normalise(x: Bins) -> None:
+    s = float(np.sum(x.a))
+    if s <= 0.0:
+        return
+    e = math.frexp(s)[1]
+    x.a *= 2.0 ** (-e)
+    x.b *= 2.0 ** (-e)
+    x.logZ += e * math.log(2.0)
+    _widen(x, 4.0 * U * (abs(x.logZ) + 1.0))
+
+
+def _bins_cut(x: Bins, log_tau: float, log_b: float) -> None:
+    """Drop head and tail (a lower bound may drop outcomes; the budgets only keep it tight:
+    dropping tilted mass tau costs at most tau sup_w of delta, A-mass b at most b)."""
+    buf = np.empty(4)
+    j0, j1 = pld.cut_window(x.a, x.o, x.h, x.logZ, x.lam, log_tau, log_b, buf)
+    if j0 > 0 or j1 < len(x.a) - 1:
+        x.a = x.a[j0:j1 + 1].copy()
+        x.b = x.b[j0:j1 + 1].copy()
+        x.off += j0 * x.step
+
+
+def _bins_regrid(x: Bins, step2: int) -> None:
+    """Merge into the coarser bins (each bin goes to the one holding its merged loss)."""
+    if step2 == x.step:
+        return
+    lo = (x.off // step2) * step2
+    top = x.off + len(x.a) * x.step
+    n2 = (top - lo) // step2 + 2
+    oa, ob = np.empty(n2), np.empty(n2)
+    e = pld.regrid_bins(x.a, x.b, x.off, x.step, lo, step2, x.q0, x.lam, oa, ob)
+    keep = np.nonzero(oa)[0]
+    if len(keep):
+        oa, ob = oa[:keep[-1] + 1], ob[:keep[-1] + 1]
+    x.a, x.b, x.off, x.step = oa, ob, lo, step2
+    _widen(x, e)
+
+
+def _bins_conv(x: Bins, y: Bins) -> Bins:
+    """Composition. Small: each pair merges into the bin of its loss (``conv_bins``).
+    Large: the pair (i, k) merges into bin i + k (a coarser post-processing, twice the
+    loss spread per bin, but a plain convolution): by FFT, with its error bound taken off
+    ``a`` and added to ``b``."""
+    n1, n2 = len(x.a), len(y.a)
+    if n1 * n2 <= FFT_MIN or min(n1, n2) < 64:
+        n = n1 + n2
+        oa, ob = np.empty(n), np.empty(n)
+        pld.conv_bins(x.a, x.b, y.a, y.b, x.h, x.lam, oa, ob)
+        r = Bins(oa, ob, x.off + y.off, x.step, x.q0, x.lam, x.logZ + y.logZ, x.count + y.count)
+        _widen(r, 1.01 * (min(n1, n2) + 4) * U + (LIBM_ULPS_ + 2.0 * (x.lam + 1) * x.h) * U)
+    else:
+        n = n1 + n2 - 1
+        M = 1 << (n - 1).bit_length()
+        outs = []
+        for u, v, sign in ((x.a, y.a, -1.0), (x.b, y.b, 1.0)):
+            z = np.fft.irfft(np.fft.rfft(u, M) * np.fft.rfft(v, M), M)[:n]
+            e2 = U * (48.0 * math.log2(M) + 16.0) * (
+                float(np.linalg.norm(u)) * float(np.sum(v)) + float(np.sum(u)) * float(np.linalg.norm(v)))
+            z = z + sign * e2 * (1.0 + 1e-6)
+            np.maximum(z, 0.0, out=z)
+            outs.append(z)
+        r = Bins(outs[0], outs[1], x.off + y.off, x.step, x.q0, x.lam, x.logZ + y.logZ, x.count + y.count)
+        _widen(r, 16.0 * U)
+    _widen(r, 4.0 * U * (abs(x.logZ) + abs(y.logZ) + 1.0))
+    return r
+
+
+LIBM_ULPS_ = 4.0
+MAX_LOWER_BINS = 1 << 20
+
+
+def _bins_merge(x: Bins, y: Bins, g: "Grid") -> Bins:
+    step = max(x.step, y.step)
+    for z in (x, y):
+        if z.step != step:
+            _bins_regrid(z, step)
+    r = _bins_conv(x, y)
+    _bins_normalise(r)
+    lc = math.log(r.count)
+    _bins_cut(r, g.log_tau_unit + lc, g.log_b_unit + lc)
+    _bins_regrid(r, max(step, g.step(r.count)))
+    return r
+
+
+def _bins_level0(q: float, mu: float, ordering: int, g: "Grid") -> Optional[Bins]:
+    m = _mech(q, mu, ordering)
+    K, K1, K2 = m.K(g.lam)
+    h = g.K0 * g.q0
+    lo, hi = pld.level0_window(q, mu, ordering, g.lam, K, K1, max(math.sqrt(K2), h),
+                               g.log_tau_unit, g.log_b_unit, 0.25 * h)
+    off = math.floor(lo / g.q0 / g.K0) * g.K0
+    n = int(math.ceil((hi - off * g.q0) / h)) + 1
+    if n > MAX_LOWER_BINS:
+        return None
+    a, b = np.empty(n), np.empty(n)
+    eta = pld.level0_bins(q, mu, ordering, off * g.q0, h, g.lam, K, a, b)
+    x = Bins(a, b, off, g.K0, g.q0, g.lam, K, 1)
+    _widen(x, eta)
+    _bins_normalise(x)
+    _bins_cut(x, g.log_tau_unit, g.log_b_unit)
+    return x
+
+
+def _bins_compose(steps, ordering: int, g: "Grid") -> Optional[Bins]:
+    blocks = []
+    for q, mu, n in steps:
+        p = _bins_level0(q, mu, ordering, g)
+        if p is None:
+            return None
+        acc = None
+        k = 0
+        while (n >> k) > 0:
+            if (n >> k) & 1:
+                acc = p.copy() if acc is None else _bins_merge(acc, p.copy(), g)
+            k += 1
+            if (n >> k) > 0:
+                sq = _bins_conv(p, p)
+                _bins_normalise(sq)
+                lc = math.log(sq.count)
+                _bins_cut(sq, g.log_tau_unit + lc, g.log_b_unit + lc)
+                _bins_regrid(sq, g.step(sq.count))
+                p = sq
+        blocks.append(acc)
+    blocks.sort(key=lambda z: z.count)
+    while len(blocks) > 1:
+        r = _bins_merge(blocks.pop(0), blocks.pop(0), g)
+        i = 0
+        while i < len(blocks) and blocks[i].count < r.count:
+            i += 1
+        blocks.insert(i, r)
+    return blocks[0]
+
+
+def _lower_eps(x: Bins, delta: float) -> Optional[float]:
+    """The largest eps (to bisection precision, rounded down) with a certified
+    delta_lower(eps) > delta; 0.0 when even delta_lower(0) <= delta."""
+    ld = math.log(delta)
+
+    def above(e):
+        return pld.log_delta_lower(x.a, x.b, x.o, x.h, x.logZ, x.lam, 0.0, e) > ld
+
+    if not above(0.0):
+        return 0.0
+    lo, hi = 0.0, max(x.o + len(x.a) * x.h, 1e-9) + 1.0
+    if above(hi):
+        return None
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if above(mid):
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * (1.0 + lo):
+            break
+    return lo
+
+
+def epsilon_lower(steps, delta: float, rtol: float = DEFAULT_RTOL, ordering: str = "max",
+                  upper: Optional[Answer] = None) -> Optional[float]:
+    """A certified *lower* bound on epsilon at ``delta`` for the ledger ``steps`` =
+    [(q, mu, count), ...], about ``rtol`` below the truth, or None where none is available
+    (a grid that would be too large).
+
+    Each step's outcomes are merged into loss bins (a post-processing), and so is every
+    composed pair; the hockey-stick divergence of a post-processed pair is below the true
+    one, dropped outcomes only lower it further, and the computed masses are corrected for
+    their rounding (``_pld.log_delta_lower``). For "max", the "pq" ordering's bound is
+    returned (a lower bound of the maximum). ``upper``: the :func:`epsilon_upper` answer to
+    steer from (computed when not given)."""
+    if upper is None:
+        upper = epsilon_upper(steps, delta, rtol, ordering)
+    if not math.isfinite(upper.value) or upper.value <= 0.0 or not upper.passes:
+        return None if upper.value > 0.0 else 0.0
+    name = "qp" if ordering == "qp" else "pq"
+    o = ORDERINGS.index(name)
+    led = _Ledger(steps, o)
+    nlev = _n_lev(led.steps, led.T)
+    eps_u = upper.value
+    lam = led.chernoff_lam(eps_u)
+    hu = min(p[1] for p in upper.passes)
+    g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_u, delta))
+    x = _bins_compose(led.steps, o, g)
+    if x is None:
+        return None
+    e = _lower_eps(x, delta)
+    return None if e is None else min(e, eps_u)

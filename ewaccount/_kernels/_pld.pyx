@@ -1038,3 +1038,155 @@ def pmf_cgf(const double[::1] pos, const double[::1] lmass, double t, double[::1
         out[0] = m + log(s)
         out[1] = mean
         out[2] = dmax(s2 / s - mean * mean, 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# the lower bound: merged (data-processing) bins (see the twin)
+
+def level0_bins(double q, double mu, int ordering, double o, double h, double lam, double shift,
+                double[::1] outa, double[::1] outb):
+    """One step merged into loss cells, tilted A- and B-masses; returns the relative error
+    bound of the entries."""
+    cdef Py_ssize_t n = outa.shape[0], j
+    cdef double lq = log(q), l1q, l, a, b, l0, l1, r0, r1, lmix, la, lb, g, ea, eb, rel, eta = 0.0
+    cdef double* xs = <double*> malloc((n + 1) * sizeof(double))
+    if xs == NULL:
+        raise MemoryError("level0_bins: allocation failed")
+    with nogil:
+        l1q = log1p(-q) if q < 1.0 else NEG_INF
+        for j in range(n + 1):
+            l = o + j * h
+            if ordering == 0:
+                xs[j] = NEG_INF if (q < 1.0 and l <= l1q) else x_of(l, q, mu)
+            else:
+                xs[j] = NEG_INF if (q < 1.0 and -l <= l1q) else x_of(-l, q, mu)
+        for j in range(n):
+            if ordering == 0:
+                a = xs[j]
+                b = xs[j + 1]
+            else:
+                a = xs[j + 1]
+                b = xs[j]
+            outa[j] = 0.0
+            outb[j] = 0.0
+            if not a < b:
+                continue
+            l0 = ldiff(a, b, &r0)
+            l1 = ldiff(a - mu, b - mu, &r1)
+            if l0 == NEG_INF and l1 == NEG_INF:
+                continue
+            lmix = lse(l1q + l0 if q < 1.0 else NEG_INF, lq + l1)
+            if ordering == 0:
+                la = lmix
+                lb = l0
+            else:
+                la = l0
+                lb = lmix
+            g = o + j * h
+            ea = la + lam * g - shift
+            eb = lb + (lam + 1.0) * g - shift
+            rel = dmax(r0, r1) + 4.0 * U * (fabs(la) + fabs(lb) + fabs(lam * g) + fabs(g) + fabs(shift) + 2.0)
+            if rel >= 1e-6 or ea > 700.0 or eb > 700.0:
+                continue
+            outa[j] = exp(ea)
+            outb[j] = exp(eb)
+            eta = dmax(eta, rel + LIBM_ULPS * U)
+    free(xs)
+    return eta
+
+
+def conv_bins(const double[::1] a1, const double[::1] b1, const double[::1] a2,
+              const double[::1] b2, double h, double lam, double[::1] outa, double[::1] outb):
+    """Composition of two binned PLDs (pair (i, k) -> bin i + k, or i + k + 1 when its loss
+    crossed the edge); len(out) = len(a1) + len(a2)."""
+    cdef Py_ssize_t n1 = a1.shape[0], n2 = a2.shape[0], i, k
+    cdef double fa, fb, pa, pb, si, lim
+    cdef double* s2 = <double*> malloc((n2 + 1) * sizeof(double))
+    if s2 == NULL:
+        raise MemoryError("conv_bins: allocation failed")
+    with nogil:
+        fa = exp(lam * h)
+        fb = exp((lam + 1.0) * h)
+        for k in range(n2):
+            s2[k] = log(a2[k] / b2[k]) if (a2[k] > 0.0 and b2[k] > 0.0) else 0.0
+        for i in range(n1 + n2):
+            outa[i] = 0.0
+            outb[i] = 0.0
+        for i in range(n1):
+            if a1[i] == 0.0:
+                continue
+            si = log(a1[i] / b1[i]) if b1[i] > 0.0 else 0.0
+            lim = h - si
+            for k in range(n2):
+                if a2[k] == 0.0:
+                    continue
+                pa = a1[i] * a2[k]
+                pb = b1[i] * b2[k]
+                if s2[k] < lim:
+                    outa[i + k] += pa
+                    outb[i + k] += pb
+                else:
+                    outa[i + k + 1] += pa * fa
+                    outb[i + k + 1] += pb * fb
+    free(s2)
+
+
+def regrid_bins(const double[::1] a, const double[::1] b, long long off, long long step,
+                long long off2, long long step2, double q0, double lam, double[::1] outa,
+                double[::1] outb):
+    """Merge bins into the coarser grid (off2 + k step2) q0; returns the relative error bound."""
+    cdef Py_ssize_t n = a.shape[0], n2 = outa.shape[0], i
+    cdef long long k
+    cdef double H = step2 * q0, g, s, d, big = 0.0
+    with nogil:
+        for i in range(n2):
+            outa[i] = 0.0
+            outb[i] = 0.0
+        for i in range(n):
+            if a[i] == 0.0:
+                continue
+            g = (off + i * step) * q0
+            s = log(a[i] / b[i]) if b[i] > 0.0 else 0.0
+            k = <long long> floor((g + s - off2 * q0) / H)
+            if k < 0:
+                k = 0
+            if k > n2 - 1:
+                k = n2 - 1
+            d = (off2 + k * step2 - off - i * step) * q0
+            outa[k] += a[i] * exp(lam * d)
+            outb[k] += b[i] * exp((lam + 1.0) * d)
+            if fabs(d) > big:
+                big = fabs(d)
+    return (2.0 * LIBM_ULPS + 4.0 + 2.0 * (lam + 1.0) * big) * U + 1.01 * (step2 // (step if step > 1 else 1) + 3) * U
+
+
+def log_delta_lower(const double[::1] a, const double[::1] b, double o, double h, double logZ,
+                    double lam, double eta, double eps):
+    """log of a certified lower bound of sum_i (A_i - e^eps B_i)_+ (see the twin)."""
+    cdef Py_ssize_t n = a.shape[0], i, cnt = 0
+    cdef double fa, fb, g, x, t, v, m = NEG_INF, s = 0.0
+    cdef double* terms = <double*> malloc((n + 1) * sizeof(double))
+    if terms == NULL:
+        raise MemoryError("log_delta_lower: allocation failed")
+    with nogil:
+        fa = 1.0 / (1.0 + eta + 4.0 * U)
+        fb = (1.0 + 4.0 * U) / (1.0 - eta - 4.0 * U)
+        for i in range(n):
+            if a[i] == 0.0:
+                continue
+            g = o + i * h
+            x = a[i] * fa
+            t = x - exp(eps - g) * (1.0 + 8.0 * U * (fabs(eps) + fabs(g) + 1.0)) * b[i] * fb - 2.0 * U * x
+            if t > 0.0:
+                v = log(t) + logZ - lam * g
+                terms[cnt] = v
+                cnt += 1
+                if v > m:
+                    m = v
+        for i in range(cnt):
+            s += exp(terms[i] - m)
+    free(terms)
+    if cnt == 0:
+        return NEG_INF
+    return m + log(s) + log1p(-(cnt + 8) * (LIBM_ULPS + 4.0) * U) \
+        - 8.0 * U * (fabs(m) + fabs(logZ) + lam * (fabs(o) + n * h) + 1.0)
