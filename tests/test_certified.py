@@ -332,6 +332,20 @@ def test_compiled_matches_twin():
                                    _pld_py.log_delta_at(c, -0.1, 2.0 ** -10, 3.0, 7.0, eps), rtol=1e-12)
 
 
+def test_end_to_end_compiled_equals_twin(monkeypatch):
+    """The whole certified computation on the twin gives the compiled answer (to rounding)."""
+    if not PLD_COMPILED:
+        pytest.skip("compiled kernels not in use")
+    row = next(r for r in ROWS if r["name"] == "pub22")
+    steps = [(row["q"], 1.0 / row["sigma"], row["T"])]
+    fast = C.epsilon_upper(steps, row["delta"]).value
+    C._CHAINS.clear(), C._COARSE.clear(), C._CERTS.clear()
+    monkeypatch.setattr(C, "pld", _pld_py)
+    slow = C.epsilon_upper(steps, row["delta"]).value
+    C._CHAINS.clear(), C._COARSE.clear(), C._CERTS.clear()
+    assert slow == pytest.approx(fast, rel=1e-10)
+
+
 def test_regrid_preserves_A_and_B_mass():
     """CTD re-gridding at lam = 0 keeps the A-mass and the B-mass (sum a e^{-l})."""
     from ewaccount._kernels import pld

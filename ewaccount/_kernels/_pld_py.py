@@ -3,9 +3,13 @@ selected with ``EWACCOUNT_PURE_PYTHON=1`` (or when the extension is not built).
 
 These are the loops of the certified accountant (``ewaccount/certified.py``): the
 connect-the-dots (CTD) discretisation of one step's privacy-loss distribution (PLD) with
-rigorous relative error bounds, direct convolution, pessimistic re-gridding, the window
-cuts, and the evaluation of delta(eps) on a composed PLD. ``certified.py`` holds the
-maths and the validity argument; this file is the readable specification of the kernels.
+rigorous relative error bounds (``level0``, its window ``level0_window`` and the closed-form
+tail bounds), direct convolution (``conv``), pessimistic re-gridding (``regrid``), the
+window cuts (``cut_window``), delta(eps) on a composed PLD (``log_delta_at``,
+``eps_solve``, ``log_btail``), the merged bins of the lower bound (``level0_bins``,
+``conv_bins``, ``regrid_bins``, ``log_delta_lower``) and the steering PMF
+(``merged_pmf``, ``pmf_cgf``). ``certified.py`` holds the validity argument; this file is
+the readable specification of the kernels.
 
 Conventions shared with ``_pld.pyx``
 -----------------------------------
@@ -71,10 +75,6 @@ def _lphi(z: float) -> tuple[float, float]:
 
 def log_ndtr(z: float) -> float:
     """log Phi(z) (the value of the bounded evaluation used by the kernels)."""
-    return _lphi(z)[0]
-
-
-def _lphi_abs(z: float) -> float:
     return _lphi(z)[0]
 
 
@@ -734,7 +734,9 @@ def cut_window(c, o: float, h: float, logZ: float, lam: float, log_tau: float, l
         for i in range(ja + 1, n):
             s1 += c[i]
         out[1] = s1 * (1.0 + (n + 2) * U)
-        out[2] = math.exp(math.log(T) + logZ - lam * (o + ja * h)) * grow * (1.0 + 8.0 * U * (abs(logZ) + abs(lam * (o + ja * h)) + 1.0)) if T > 0.0 else 0.0
+        lt = o + ja * h
+        out[2] = (math.exp(math.log(T) + logZ - lam * lt) * grow
+                  * (1.0 + 8.0 * U * (abs(logZ) + abs(lam * lt) + 1.0))) if T > 0.0 else 0.0
         out[3] = 1.0
         return j0, ja
     out[1] = s1 * (1.0 + (n + 2) * U)
