@@ -78,7 +78,8 @@ Validity argument (why the result is an upper bound)
 Grid rule (research/certified.md section 3): re-gridding a PLD of ``count`` steps at
 spacing h_u sqrt(count) adds at most ~h^2/6 of variance per level to the T-fold sum, and a
 variance increase dV moves eps by dV H / 2 (H the hazard of the B-tail at eps), so
-h_u = sqrt(12 r eps / (n_lev T H)). Pass 1 uses the Chernoff eps and lam with r = 4 rtol,
+h_u = sqrt(12 r eps / (kappa n_lev T H)) (kappa = GRID_KAPPA = 1.3, calibrated on the truth
+panel and random common-regime cases). Pass 1 uses the Chernoff eps and lam with r = 8 rtol,
 pass 2 the pass-1 eps, the Chernoff tilt at it and the hazard measured on the pass-1 PLD.
 The error scales like h_u^2, so the two passes estimate pass 2's own error
 (eps_1 - eps_2)/((h_1/h_2)^2 - 1); a third, finer pass runs when that exceeds 0.8 rtol eps.
@@ -123,6 +124,8 @@ MAX_BINS = 1 << 21        # a grid larger than this is not attempted (route: RDP
 FFT_MIN = 150_000         # direct convolution below this many products
 L0_MERGE = 16             # level-0 cells up to this many grid steps where the tilted mass is small
 L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread variance
+PASS1_FACTOR = 8.0        # pass 1 (steering) runs at this multiple of rtol
+GRID_KAPPA = 1.3          # calibration of the error model (h_u^2 divided by it)
 CACHE_SIZE = 4096          # distinct (q, sigma, ordering) steering PMFs and chains kept
 ORDERINGS = ("pq", "qp")
 
@@ -261,6 +264,30 @@ def _cut(b: Block, log_tau: float, log_b: float) -> None:
             b.inf += float(buf[2]) / (1.0 - b.eta) * (1.0 + 4.0 * U)
         else:
             b.D += float(buf[1])
+
+
+def _squash(b: Block, g: "Grid", step2: int) -> None:
+    """_normalise, _cut and _regrid in one kernel call (``_pld.squash``), same tracks."""
+    if step2 != b.step and b.lam * step2 * b.q0 > 30.0:
+        raise NotCertified("the grid is too coarse for the tilt (lam h > 30)")
+    lc = math.log(b.count)
+    info = np.empty(8)
+    out = pld.squash(b.c, b.off, b.step, b.q0, b.lam, b.logZ, g.log_tau_unit + lc, g.log_b_unit + lc,
+                     step2, info)
+    e = int(info[0])
+    scale = 2.0 ** (-e)
+    b.D *= scale
+    b.logZ += e * math.log(2.0)
+    b.eta += 4.0 * U * (abs(b.logZ) + 1.0)
+    b.D += float(info[2])
+    if info[5] > 0.0:
+        b.inf += float(info[4]) / (1.0 - b.eta) * (1.0 + 4.0 * U)
+    else:
+        b.D += float(info[3])
+    if step2 != b.step:
+        b.D *= math.exp(b.lam * step2 * b.q0)
+        b.eta += float(info[6])
+    b.c, b.off, b.step = out, int(info[1]), step2
 
 
 def _regrid(b: Block, step2: int) -> None:
@@ -592,10 +619,7 @@ class _Chain:
     def _square(self, p: Block) -> Optional[Block]:
         g = self.g
         b = _convolve(p, p)
-        _normalise(b)
-        lc = math.log(b.count)
-        _cut(b, g.log_tau_unit + lc, g.log_b_unit + lc)
-        _regrid(b, g.step(b.count))
+        _squash(b, g, g.step(b.count))
         if len(b.c) > MAX_BINS:
             self.failed = f"grid of {len(b.c)} bins"
             return None
@@ -616,10 +640,7 @@ def _merge(a: Block, b: Block, g: Grid) -> Block:
         b = b.copy()
         _regrid(b, step)
     r = _convolve(a, b)
-    _normalise(r)
-    lc = math.log(r.count)
-    _cut(r, g.log_tau_unit + lc, g.log_b_unit + lc)
-    _regrid(r, max(step, g.step(r.count)))
+    _squash(r, g, max(step, g.step(r.count)))
     return r
 
 
@@ -746,7 +767,7 @@ def _budgets(led: "_Ledger", lam: float, nlev: float, eps: float, delta: float) 
 
 def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float, str, list]:
     """Certified eps of one ordering by 2-3 passes of the composed PLD (module docstring,
-    grid rule). Pass 1 steers with the Chernoff eps and tilt at 4 rtol; pass 2 with the
+    grid rule). Pass 1 steers with the Chernoff eps and tilt at 8 rtol; pass 2 with the
     pass-1 eps, the Chernoff tilt at it and the measured hazard, at rtol. The grid error
     scales like h_u^2, so passes 1 and 2 estimate pass 2's own error,
     err_2 ~ (eps_1 - eps_2) / ((h_1/h_2)^2 - 1); a third pass with a finer grid runs when
@@ -757,12 +778,12 @@ def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float
     eps0, lam0 = led.chernoff_eps(delta)
     if not math.isfinite(eps0):
         return math.inf, "no finite Chernoff steering", [], True
-    eps_p, H, lam, r = max(eps0, 1e-6), lam0, lam0, 4.0 * rtol
+    eps_p, H, lam, r = max(eps0, 1e-6), lam0, lam0, PASS1_FACTOR * rtol
     best, passes, why = math.inf, [], ""
     hu = None
     for npass in range(3):
         if npass < 2:
-            hu = math.sqrt(12.0 * r * eps_p / (nlev * T * H))
+            hu = math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * H))
         else:
             (e1, h1), (e2, h2) = passes[0][:2], passes[1][:2]
             ratio = (h1 / h2) ** 2

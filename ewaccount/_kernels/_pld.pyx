@@ -11,8 +11,8 @@ Conventions: ``ordering`` 0 is "pq" (A = Q, B = P, loss L), 1 is "qp" (A = P, B 
 are in the standard model (U = 2^-53) with libm's exp/log/expm1/log1p/erfc assumed within
 LIBM_ULPS ulp.
 """
-from libc.math cimport (exp, expm1, log, log1p, fabs, sqrt, erfc, ceil, floor, INFINITY,
-                        NAN, isfinite)
+from libc.math cimport (exp, expm1, log, log1p, fabs, sqrt, erfc, ceil, floor, frexp, ldexp,
+                        INFINITY, NAN, isfinite)
 from libc.stdlib cimport malloc, free
 
 import numpy as _np
@@ -1190,3 +1190,53 @@ def log_delta_lower(const double[::1] a, const double[::1] b, double o, double h
         return NEG_INF
     return m + log(s) + log1p(-(cnt + 8) * (LIBM_ULPS + 4.0) * U) \
         - 8.0 * U * (fabs(m) + fabs(logZ) + lam * (fabs(o) + n * h) + 1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# fused: normalise, cut, re-grid (see the twin)
+
+def squash(const double[::1] c, long long off, long long step, double q0, double lam, double logZ,
+           double log_tau, double log_b, long long step2, double[::1] info):
+    """Scale by 2^-e (sum in [1/2, 1)), ``cut_window``, then ``regrid`` onto step2; returns
+    the new array and fills info[:8] (see the twin)."""
+    cdef Py_ssize_t n = c.shape[0], i, j0, j1, m, n2, k
+    cdef double tot = 0.0, sc
+    cdef int e = 0
+    cdef long long noff, lo, top
+    for i in range(n):
+        tot += c[i]
+    if tot > 0.0:
+        frexp(tot, &e)
+    sc = ldexp(1.0, -e)
+    part = _np.empty(n)
+    cdef double[::1] pv = part
+    with nogil:
+        for i in range(n):
+            pv[i] = c[i] * sc
+    buf = _np.empty(4)
+    j0, j1 = cut_window(pv, off * q0, step * q0, logZ + e * 0.6931471805599453, lam, log_tau, log_b, buf)
+    noff = off + j0 * step
+    info[0] = e
+    info[2] = buf[0]
+    info[3] = buf[1]
+    info[4] = buf[2]
+    info[5] = buf[3]
+    info[7] = 0.0
+    if step2 == step:
+        info[1] = noff
+        info[6] = 0.0
+        return part[j0:j1 + 1].copy()
+    lo = noff // step2                    # C division truncates: floor it
+    if lo * step2 > noff:
+        lo -= 1
+    lo *= step2
+    top = noff + (j1 - j0) * step
+    n2 = (top - lo) // step2 + 2
+    out = _np.empty(n2)
+    info[6] = regrid(part[j0:j1 + 1], noff, step, lo, step2, q0, lam, out)
+    info[1] = lo
+    cdef double[::1] ov = out
+    k = n2
+    while k > 1 and ov[k - 1] == 0.0:
+        k -= 1
+    return out[:k]

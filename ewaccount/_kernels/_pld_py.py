@@ -996,3 +996,36 @@ def log_delta_lower(a, b, o: float, h: float, logZ: float, lam: float, eta: floa
     # exp rounding per term and summation: shrink
     return m + math.log(s) + math.log1p(-(len(terms) + 8) * (LIBM_ULPS + 4.0) * U) \
         - 8.0 * U * (abs(m) + abs(logZ) + lam * (abs(o) + n * h) + 1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# fused: normalise, cut, re-grid (one call per composition level)
+
+def squash(c, off, step, q0: float, lam: float, logZ: float, log_tau: float, log_b: float,
+           step2, info):
+    """``cut_window`` then ``regrid`` onto step2 (when it differs), after scaling c by 2^-e
+    so that its sum lies in [1/2, 1) (exact). Returns the new array; info[:8] = e, the new
+    offset, dropped head, dropped tail (tilted), tail A-mass, route (1.0: +infinity), the
+    re-gridding error bound, and 0.0 (reserved). Sums refer to the scaled array."""
+    n = len(c)
+    tot = float(np.sum(c))
+    e = math.frexp(tot)[1] if tot > 0.0 else 0
+    sc = np.asarray(c) * (2.0 ** (-e))
+    buf = np.empty(4)
+    j0, j1 = cut_window(sc, off * q0, step * q0, logZ + e * math.log(2.0), lam, log_tau, log_b, buf)
+    part = sc[j0:j1 + 1]
+    noff = off + j0 * step
+    info[0], info[2], info[3], info[4], info[5], info[7] = e, buf[0], buf[1], buf[2], buf[3], 0.0
+    if step2 == step:
+        info[1], info[6] = noff, 0.0
+        return np.array(part)
+    lo = (noff // step2) * step2
+    top = noff + (len(part) - 1) * step
+    n2 = (top - lo) // step2 + 2
+    out = np.empty(n2)
+    info[6] = regrid(part, noff, step, lo, step2, q0, lam, out)
+    info[1] = lo
+    k = n2
+    while k > 1 and out[k - 1] == 0.0:
+        k -= 1
+    return out[:k]
