@@ -76,6 +76,33 @@ def test_lower_bound_gaussian(sigma, T, delta):
     assert lo is not None and truth * (1.0 - 3 * RTOL) <= lo <= truth
 
 
+def _random_cases(n, seed):
+    import random
+    rng = random.Random(seed)
+    for _ in range(n):
+        q = math.exp(rng.uniform(math.log(1e-3), math.log(0.1)))
+        s = math.exp(rng.uniform(math.log(0.6), math.log(5)))
+        T = int(math.exp(rng.uniform(math.log(100), math.log(3e4))))
+        yield q, s, T, 10 ** rng.uniform(-8, -5)
+
+
+@pytest.mark.parametrize("q,sigma,T,delta", list(_random_cases(6, 2026)))
+def test_random_common_regime_bracket(q, sigma, T, delta):
+    """Drawn common-regime cases, against our own certified bracket: the truth lies in
+    [lower, upper], and the bracket is at most 2 rtol wide."""
+    steps = [(q, 1.0 / sigma, T)]
+    up = C.epsilon_upper(steps, delta)
+    lo = C.epsilon_lower(steps, delta, upper=up)
+    assert up.route == "composed PLD" and lo is not None
+    assert lo <= up.value <= lo * (1.0 + 2.0 * RTOL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q,sigma,T,delta", list(_random_cases(40, 7)))
+def test_random_common_regime_bracket_many(q, sigma, T, delta):
+    test_random_common_regime_bracket(q, sigma, T, delta)
+
+
 @pytest.mark.parametrize("row", [r for r in ROWS if r["name"] in ("pub08", "pub22", "ewtune_sst2")],
                          ids=lambda r: r["name"])
 def test_truth_panel_looser_rtol(row):
