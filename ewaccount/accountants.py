@@ -328,17 +328,23 @@ class SaddlePointAccountant(Accountant):
         return "saddle-point (Lugannani-Rice) approximation: an estimate, not a guarantee"
 
     def profiles(self) -> list:
-        from .saddlepoint import SaddlePointProfile, ledger_cgf, reflected
+        from .saddlepoint import U_MIN, SaddlePointProfile, ledger_cgf, reflected
         if "profiles" not in self._cache:
             params = [(m.pllr_params(), n) for m, n in self._ledger.items()]
             cgf = ledger_cgf(params)
             top = sum(n * -math.log1p(-q) if q < 1.0 else math.inf for (q, _), n in params)
             pq, qp = SaddlePointProfile(cgf), SaddlePointProfile(reflected(cgf), eps_max=top)
             self._cache["profiles"] = {"pq": [pq], "qp": [qp], "max": [pq, qp]}[self.ordering]
+            # the formula's removable poles at t = 0 and 1 are bridged over |u| < U_MIN; when
+            # the tilted sd between them is that small the bridge spans the whole range and
+            # the formula has no valid region: the whole ledger takes the fallback
+            self._cache["degenerate"] = math.sqrt(cgf(0.5).K2) < 4.0 * U_MIN
         return self._cache["profiles"]
 
     def _epsilon(self, delta: float) -> float:
         profiles = self.profiles()
+        if self._cache["degenerate"]:
+            return self._fallback().get_epsilon(delta)
         try:
             eps = profiles[0].epsilon(delta)
             for p in profiles[1:]:  # delta_p non-increasing: delta_p(eps) <= delta means eps_p <= eps
@@ -351,6 +357,8 @@ class SaddlePointAccountant(Accountant):
 
     def _delta(self, epsilon: float) -> float:
         profiles = self.profiles()
+        if self._cache["degenerate"]:
+            return self._fallback().get_delta(epsilon)
         try:
             delta = max(p.delta(epsilon) for p in profiles)
         except (ArithmeticError, ValueError):
@@ -359,8 +367,9 @@ class SaddlePointAccountant(Accountant):
         return delta
 
     def _fallback(self) -> "EdgeworthAccountant":
-        """Where the tilted variance is ~0 (tiny q: the formula's 1/u terms overflow), the
-        order-2 Edgeworth estimate of the same ledger is used, and said."""
+        """Where the tilted variance is ~0 (tiny q: the formula's 1/u terms overflow or its
+        poles cover the range), the order-2 Edgeworth estimate of the same ledger is used,
+        and said."""
         warnings.warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0); "
                                          "the order-2 Edgeworth estimate is returned instead"),
                       stacklevel=5)

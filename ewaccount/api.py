@@ -1,9 +1,12 @@
 """Functional API (DESIGN.md section 5): one call per question, floats out."""
 from __future__ import annotations
 
+import warnings
+
 from . import _validation as v
 from .mechanisms import PoissonGaussian
-from .methods import make_accountant
+from .methods import DEFAULT_METHOD, make_accountant
+from .results import EpsilonResult
 
 
 def _accountant(sample_rate, noise_multiplier, steps, method, options):
@@ -13,11 +16,13 @@ def _accountant(sample_rate, noise_multiplier, steps, method, options):
 
 
 def epsilon(*, sample_rate: float, noise_multiplier: float, steps: int, delta: float,
-            method=None, **options) -> float:
+            method: str = DEFAULT_METHOD, **options) -> float:
     """epsilon at ``delta`` after ``steps`` DP-SGD steps (Poisson rate ``sample_rate``).
 
-    ``method`` is required for now ("edgeworth"; options ``order``, ``ordering``). The
-    method's ``kind`` says whether the number is a guarantee; see :func:`methods`.
+    ``method`` defaults to "certified" (a valid upper bound, about 0.5% above the truth);
+    the others are listed in ``ewaccount.METHODS`` with their options (e.g. "edgeworth":
+    ``order``, ``ordering``). Each accountant's ``kind`` says whether its number is a
+    guarantee ("upper") or not ("estimate").
 
     >>> import ewaccount as ew
     >>> round(ew.epsilon(sample_rate=0.01, noise_multiplier=1.0, steps=1000, delta=1e-5,
@@ -29,7 +34,41 @@ def epsilon(*, sample_rate: float, noise_multiplier: float, steps: int, delta: f
 
 
 def delta(*, sample_rate: float, noise_multiplier: float, steps: int, epsilon: float,
-          method=None, **options) -> float:
+          method: str = DEFAULT_METHOD, **options) -> float:
     """delta at ``epsilon`` after ``steps`` DP-SGD steps (see :func:`epsilon`)."""
     e = v.epsilon(epsilon)
     return _accountant(sample_rate, noise_multiplier, steps, method, options).get_delta(e)
+
+
+def epsilon_bounds(*, sample_rate: float, noise_multiplier: float, steps: int, delta: float,
+                   rtol: float = 0.005) -> EpsilonResult:
+    """A bracket on the true epsilon from ewaccount's own engine, like prv_accountant's
+    (lower, estimate, upper):
+
+    - ``upper``: the certified upper bound (``value``, ``kind="upper"``, its ``route``:
+      "composed PLD" or "RDP fallback");
+    - ``lower``: a certified lower bound (the rounded-down discretisation composed without
+      wrap-around), or None where none is available (never 0 in its place);
+    - ``estimate``: the saddle-point estimate (Lugannani-Rice on the tilted PLLR sum).
+
+    The note says which method produced each number.
+    """
+    from . import certified
+    from .accountants import SaddlePointAccountant
+
+    d = v.delta(delta)
+    acc = _accountant(sample_rate, noise_multiplier, steps, "certified", {"rtol": rtol})
+    upper = certified.epsilon_upper(acc.segments(), d, acc.rtol, acc.ordering)
+    lower = certified.epsilon_lower(acc.segments(), d, acc.rtol, acc.ordering, upper=upper)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimate = acc._with_my_ledger(SaddlePointAccountant()).get_epsilon(d)
+    note = (f"upper: certified ({upper.route}); lower: "
+            + ("certified round-down discretisation" if lower is not None else "not available")
+            + "; estimate: saddle point" + (" (flagged: " + str(caught[-1].message) + ")" if caught else ""))
+    lo = lower if lower is not None else 0.0
+    if not lo <= estimate <= upper.value:  # outside the certified bracket: known to be wrong
+        estimate = min(max(estimate, lo), upper.value)
+        note += "; the saddle point fell outside the certified bracket and was moved to its edge"
+    return EpsilonResult(value=upper.value, kind="upper", method="certified", delta=d, route=upper.route,
+                         note=note, lower=lower, estimate=estimate, upper=upper.value)

@@ -23,6 +23,7 @@ KIND_TEXT = {
 
 EXAMPLES = """\
 examples:
+  ewaccount epsilon --sample-rate 0.01 --noise-multiplier 1.0 --steps 1000 --delta 1e-5
   ewaccount epsilon --sample-rate 0.01 --noise-multiplier 1.0 --steps 1000 --delta 1e-5 --method rdp
   ewaccount delta   --sample-rate 0.01 --noise-multiplier 1.0 --steps 1000 --epsilon 2 --method gdp
   ewaccount noise   --target-epsilon 3 --delta 1e-5 --sample-rate 0.01 --steps 1000 --method rdp
@@ -84,10 +85,11 @@ def _build_parser() -> _Parser:
             p.add_argument("--target-epsilon", type=_number, required=method_required,
                            metavar="EPS", help="target epsilon > 0")
         if method:
-            kw = dict(required=True) if method_required else dict(action="append")
+            kw = dict(default=None) if method_required else dict(action="append")
             p.add_argument("--method", **kw, help=(
-                f"accounting method ({_methods_help()}); required: the library has no default "
-                "method yet" if method_required else
+                f"accounting method ({_methods_help()}); default: certified (a guarantee; "
+                "epsilon also shows the certified lower bound and the saddle-point estimate)"
+                if method_required else
                 f"method to include (repeatable; default: all of {_methods_help()})"))
         p.add_argument("--order", type=int, default=None,
                        help="Edgeworth order 0-3 (methods with an order option)")
@@ -127,13 +129,21 @@ def _fmt(x) -> str:
 
 
 def _run_epsilon(args) -> dict:
-    from .api import _accountant
-    acc = _accountant(args.sample_rate, args.noise_multiplier, args.steps, args.method, _options(args))
-    res = acc.get_epsilon_result(args.delta)
-    return dict(command="epsilon", epsilon=res.value, kind=res.kind, method=res.method,
-                delta=args.delta, sample_rate=args.sample_rate,
-                noise_multiplier=args.noise_multiplier, steps=args.steps,
-                route=res.route, note=res.note)
+    from .api import _accountant, epsilon_bounds
+    if args.method is None and not _options(args):  # the headline: certified, with its bracket
+        res = epsilon_bounds(sample_rate=args.sample_rate, noise_multiplier=args.noise_multiplier,
+                             steps=args.steps, delta=args.delta)
+    else:
+        acc = _accountant(args.sample_rate, args.noise_multiplier, args.steps, args.method,
+                          _options(args))
+        res = acc.get_epsilon_result(args.delta)
+    out = dict(command="epsilon", epsilon=res.value, kind=res.kind, method=res.method,
+               delta=args.delta, sample_rate=args.sample_rate,
+               noise_multiplier=args.noise_multiplier, steps=args.steps,
+               route=res.route, note=res.note)
+    if res.kind == "upper" and res.estimate is not None:
+        out.update(lower=res.lower, estimate=res.estimate)
+    return out
 
 
 def _run_delta(args) -> dict:
@@ -148,8 +158,9 @@ def _run_delta(args) -> dict:
 
 def _run_noise(args) -> dict:
     from .calibrate import calibrate_noise
-    from .methods import make_accountant
+    from .methods import DEFAULT_METHOD, make_accountant
     opts = _options(args)
+    args.method = args.method or DEFAULT_METHOD
     sigma = calibrate_noise(target_epsilon=args.target_epsilon, delta=args.delta,
                             sample_rate=args.sample_rate, steps=args.steps, method=args.method, **opts)
     acc = make_accountant(args.method, **opts)
@@ -219,7 +230,9 @@ def _text(out: dict) -> str:
             f"epsilon = {_fmt(out['epsilon'])}  [{out['kind']}; {KIND_TEXT[out['kind']]}]",
             f"  method {out['method']}, delta = {out['delta']:g}, sample rate {out['sample_rate']:g}, "
             f"noise multiplier {out['noise_multiplier']:g}, {int(out['steps'])} steps",
-            f"  route: {out['route']}", f"  note: {out['note']}"])
+            f"  route: {out['route']}", f"  note: {out['note']}"]
+            + ([f"  bracket: lower {_fmt(out['lower'])} (certified lower bound), estimate "
+                f"{_fmt(out['estimate'])} (saddle point; not a guarantee)"] if "estimate" in out else []))
     if c == "delta":
         return "\n".join([
             f"delta = {out['delta']:.6g}  [{out['kind']}; {KIND_TEXT[out['kind']]}]",

@@ -26,10 +26,16 @@ METHODS: dict[str, type] = {
 PEER_METHODS = ("pld", "prv")
 
 
-def make_accountant(method, **options) -> Accountant:
-    """A fresh accountant for ``method`` with its options (unknown ones are a TypeError)."""
+#: The default method of the functional API, calibration and the CLI (DESIGN.md section 2):
+#: the certified upper bound, so that the number a user reports is a guarantee.
+DEFAULT_METHOD = "certified"
+
+
+def make_accountant(method=DEFAULT_METHOD, **options) -> Accountant:
+    """A fresh accountant for ``method`` (default "certified") with its options (unknown
+    ones are a TypeError)."""
     if method is None:
-        raise TypeError(f"method is required (there is no default yet); choose one of {sorted(METHODS)}")
+        method = DEFAULT_METHOD
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     try:

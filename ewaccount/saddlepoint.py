@@ -37,7 +37,7 @@ from .pllr import tilted_moments
 #: expected number of times an example is sampled (sum of n_i q_i) below which the PLLR
 #: sum is nearly lattice and the saddle point is flagged (DESIGN.md section 6).
 NEAR_LATTICE = 5.0
-_U_MIN = 0.05          # |u| below this: interpolate across the removable singularity
+U_MIN = 0.05          # |u| below this: interpolate across the removable singularity
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -118,7 +118,7 @@ class SaddlePointProfile:
         (|u| small for P or Q) it interpolates linearly in t."""
         d = self.cgf(t)
         s = math.sqrt(d.K2)
-        h = _U_MIN / s
+        h = U_MIN / s
         for pole in (0.0, 1.0):
             if abs(t - pole) < h:
                 a, b = pole - h, pole + h

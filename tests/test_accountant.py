@@ -161,9 +161,11 @@ def test_bad_epsilon_and_types():
         ew.epsilon(sample_rate="0.01", noise_multiplier=1.0, steps=100, delta=1e-5, method="edgeworth")
 
 
-def test_method_is_required_and_listed():
-    with pytest.raises(TypeError, match="edgeworth"):
-        ew.epsilon(sample_rate=0.01, noise_multiplier=1.0, steps=100, delta=1e-5)
+def test_default_method_is_certified_and_methods_are_listed():
+    # DESIGN.md section 2: the default is the certified upper bound
+    args = dict(sample_rate=0.01, noise_multiplier=1.0, steps=100, delta=1e-5)
+    assert ew.DEFAULT_METHOD == "certified"
+    assert ew.epsilon(**args) == ew.epsilon(**args, method="certified")
     with pytest.raises(ValueError, match="edgeworth"):
         ew.epsilon(sample_rate=0.01, noise_multiplier=1.0, steps=100, delta=1e-5, method="magic")
 

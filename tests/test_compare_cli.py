@@ -197,7 +197,6 @@ def test_cli_compare_table_and_json():
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["epsilon", *ARGS, "--delta", "1e-5"], "--method"),                       # no default method
     (["epsilon", *ARGS, "--delta", "1e-5", "--method", "nope"], "method must be one of"),
     (["epsilon", "--sample-rate", "2", "--noise-multiplier", "1", "--steps", "10", "--delta",
       "1e-5", "--method", "rdp"], "sample_rate"),
@@ -229,7 +228,7 @@ def test_console_script():
         pytest.skip("the ewaccount console script is not on PATH (package not installed)")
     p = cli("epsilon", *ARGS, "--delta", "1e-5", "--method", "moments", script=True)
     assert p.returncode == 0 and p.stdout.startswith("epsilon = 2.53835") and "[upper" in p.stdout
-    p = cli("epsilon", *ARGS, "--delta", "1e-5", script=True)
+    p = cli("epsilon", *ARGS, "--delta", "1e-5", "--method", "nope", script=True)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
 
 
@@ -239,3 +238,14 @@ def test_main_in_process(capsys):
     assert "[estimate; estimate: not a privacy guarantee]" in capsys.readouterr().out
     assert main(["delta", *ARGS, "--epsilon", "-2", "--method", "gdp"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_cli_default_is_certified_with_its_bracket():
+    # DESIGN.md section 3: the CLI headline is the certified upper bound, estimate beside it
+    p = cli("epsilon", *ARGS, "--delta", "1e-5", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["method"] == "certified" and out["kind"] == "upper"
+    assert out["lower"] <= out["estimate"] <= out["epsilon"]
+    text = cli("epsilon", *ARGS, "--delta", "1e-5").stdout
+    assert text.startswith("epsilon = ") and "upper bound" in text and "bracket: lower" in text

@@ -67,5 +67,17 @@ def test_heterogeneous_ledger_and_orderings():
 
 
 def test_near_lattice_warns():
-    with pytest.warns(ew.SaddlePointWarning, match="lattice"):
-        ew.epsilon(sample_rate=0.001, noise_multiplier=1.0, steps=1000, delta=1e-5, method="saddlepoint")
+    with pytest.warns(ew.SaddlePointWarning, match="lattice"):   # T q = 3
+        ew.epsilon(sample_rate=0.01, noise_multiplier=0.8, steps=300, delta=1e-5, method="saddlepoint")
+
+
+def test_vanishing_tilted_variance_falls_back_and_says_so():
+    # T q = 1, tilted sd ~0.04: the formula's poles cover the range; the whole ledger
+    # takes the order-2 Edgeworth estimate, with a warning, and stays monotone
+    acc = ew.SaddlePointAccountant().compose(ew.PoissonGaussian(0.001, 1.0), 1000)
+    with pytest.warns(ew.SaddlePointWarning, match="Edgeworth"):
+        eps = acc.get_epsilon(1e-5)
+    edge = ew.EdgeworthAccountant(order=2).compose(ew.PoissonGaussian(0.001, 1.0), 1000)
+    assert eps == edge.get_epsilon(1e-5)
+    ds = [acc.get_delta(e) for e in (0.0, 0.05, 0.1, 0.5, 1.0)]
+    assert all(a >= b for a, b in zip(ds, ds[1:]))
