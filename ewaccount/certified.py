@@ -142,6 +142,12 @@ def _pow2_floor(x: float) -> float:
     return 2.0 ** math.floor(math.log2(x)) if x > 0.0 else 2.0 ** -1074
 
 
+def _norm2(x: np.ndarray) -> float:
+    """Euclidean norm without BLAS (a threaded BLAS ddot can be a thousand times slower on
+    a loaded machine); rounded up."""
+    return math.sqrt(float(np.einsum("i,i->", x, x))) * (1.0 + len(x) * U + 4 * U)
+
+
 def _exp(x: float) -> float:
     return math.exp(x) if x > -745.0 else 0.0
 
@@ -243,7 +249,7 @@ def _convolve(a: Block, b: Block) -> Block:
         np.maximum(out, 0.0, out=out)
         # ||error||_2 <= u (48 log2 M + 16)(||a||_2 ||b||_1 + ||a||_1 ||b||_2), ||.||_1 <= sqrt(M) ||.||_2
         e2 = U * (48.0 * math.log2(M) + 16.0) * (
-            float(np.linalg.norm(a.c)) * sb + sa * float(np.linalg.norm(b.c)))
+            _norm2(a.c) * sb + sa * _norm2(b.c))
         D += math.sqrt(M) * e2
         eta = a.eta + b.eta + 8.0 * U
     return Block(out, a.off + b.off, a.step, a.q0, a.lam, a.logZ + b.logZ, a.count + b.count,
@@ -607,6 +613,10 @@ class _Chain:
             self.failed = "level-0 masses not certified"
             return None
         b = Block(c, off, g.K0, g.q0, g.lam, K, 1, 0.0, eta, _exp(lhead))
+        tiny = c < 1e-200 * float(np.sum(c))        # subnormal-bound tails join D
+        if np.any(tiny):
+            b.D += float(np.sum(c[tiny])) * (1.0 + 4.0 * n * U)
+            c[tiny] = 0.0
         # the tail above the window: by the route its own budget allows
         if ltail <= g.log_tau_unit + math.log(max(float(np.sum(c)), 1e-300)) or ltail_a > g.log_b_unit:
             b.D += _exp(ltail)
@@ -1070,7 +1080,7 @@ def _bins_conv(x: Bins, y: Bins) -> Bins:
         for u, v, sign in ((x.a, y.a, -1.0), (x.b, y.b, 1.0)):
             z = np.fft.irfft(np.fft.rfft(u, M) * np.fft.rfft(v, M), M)[:n]
             e2 = U * (48.0 * math.log2(M) + 16.0) * (
-                float(np.linalg.norm(u)) * float(np.sum(v)) + float(np.sum(u)) * float(np.linalg.norm(v)))
+                _norm2(u) * float(np.sum(v)) + float(np.sum(u)) * _norm2(v))
             z = z + sign * e2 * (1.0 + 1e-6)
             np.maximum(z, 0.0, out=z)
             outs.append(z)

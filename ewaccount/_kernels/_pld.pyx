@@ -21,6 +21,7 @@ cdef double U = 2.0 ** -53
 cdef double LIBM_ULPS = 4.0
 cdef double DYAD = 2.0 ** -46
 cdef double XMAX = 60.0
+cdef double FLUSH = 1e-200
 cdef double LOG_SQRT_2PI = 0.9189385332046727
 cdef double SQRT1_2 = 0.7071067811865476
 cdef double NEG_INF = -INFINITY
@@ -1210,14 +1211,20 @@ def squash(const double[::1] c, long long off, long long step, double q0, double
     sc = ldexp(1.0, -e)
     part = _np.empty(n)
     cdef double[::1] pv = part
+    cdef double flushed = 0.0, v
     with nogil:
         for i in range(n):
-            pv[i] = c[i] * sc
+            v = c[i] * sc
+            if v < FLUSH:           # joins the deficit (subnormals slow everything down)
+                flushed += v
+                v = 0.0
+            pv[i] = v
+        flushed *= 1.0 + (n + 2) * U
     buf = _np.empty(4)
     j0, j1 = cut_window(pv, off * q0, step * q0, logZ + e * 0.6931471805599453, lam, log_tau, log_b, buf)
     noff = off + j0 * step
     info[0] = e
-    info[2] = buf[0]
+    info[2] = buf[0] + flushed
     info[3] = buf[1]
     info[4] = buf[2]
     info[5] = buf[3]

@@ -32,6 +32,7 @@ U = 2.0 ** -53
 LIBM_ULPS = 4.0
 DYAD = 2.0 ** -46          # x-grid quantum (|x| < 64): differences of cell ends are exact
 XMAX = 60.0                # |x| beyond which every normal mass is below 1e-780
+FLUSH = 1e-200             # squash: entries below this share of the total join the deficit
 LOG_SQRT_2PI = 0.9189385332046727
 SQRT1_2 = 0.7071067811865476
 NEG_INF = -math.inf
@@ -1011,11 +1012,16 @@ def squash(c, off, step, q0: float, lam: float, logZ: float, log_tau: float, log
     tot = float(np.sum(c))
     e = math.frexp(tot)[1] if tot > 0.0 else 0
     sc = np.asarray(c) * (2.0 ** (-e))
+    # entries below FLUSH (of a total in [1/2, 1)) join the deficit: subnormal numbers
+    # would slow every later operation a hundredfold
+    tiny = sc < FLUSH
+    flushed = float(np.sum(sc[tiny])) * (1.0 + (n + 2) * U)
+    sc[tiny] = 0.0
     buf = np.empty(4)
     j0, j1 = cut_window(sc, off * q0, step * q0, logZ + e * math.log(2.0), lam, log_tau, log_b, buf)
     part = sc[j0:j1 + 1]
     noff = off + j0 * step
-    info[0], info[2], info[3], info[4], info[5], info[7] = e, buf[0], buf[1], buf[2], buf[3], 0.0
+    info[0], info[2], info[3], info[4], info[5], info[7] = e, buf[0] + flushed, buf[1], buf[2], buf[3], 0.0
     if step2 == step:
         info[1], info[6] = noff, 0.0
         return np.array(part)
