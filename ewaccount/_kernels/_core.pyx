@@ -445,6 +445,19 @@ cdef int pllr_moments_c(double q, double mu, double t, double* out) noexcept nog
     return s1 | s2
 
 
+cdef inline double ncdf(double x) noexcept nogil:
+    return 0.5 * erfc(-x * SQRT1_2)
+
+
+cdef double outside_mass(const double* lo, const double* hi, int n, double c) noexcept nogil:
+    """N(c, 1) mass outside the union of the sorted, disjoint intervals [lo_i, hi_i]."""
+    cdef double m = ncdf(lo[0] - c) + ncdf(c - hi[n - 1])
+    cdef int i
+    for i in range(n - 1):
+        m += ncdf(lo[i + 1] - c) - ncdf(hi[i] - c)
+    return m
+
+
 cdef int pllr_cgf_c(double q, double mu, double t, double* out) noexcept nogil:
     cdef Tilt p
     cdef double lo[4]
@@ -458,7 +471,10 @@ cdef int pllr_cgf_c(double q, double mu, double t, double* out) noexcept nogil:
     n = domain(&p, 0, lo, hi)
     if p.shift < 1.0:  # K moderate: the deviation form keeps relative accuracy near K = 0
         s = adaptive(&p, 3, lo, hi, n, r)
-        out[0] = log1p(r[0] / 2.5066282746310002)
+        # E_P[1 + t y] = 1 holds on the whole line: outside the domain (where e^{tL} is
+        # negligible) the -(1 + t y) phi part is N(0,1) and N(mu,1) mass, in closed form
+        out[0] = log1p(r[0] / 2.5066282746310002
+                       - ((1.0 - t * q) * outside_mass(lo, hi, n, 0.0) + t * q * outside_mass(lo, hi, n, mu)))
         return s
     s = adaptive(&p, 0, lo, hi, n, r)
     out[0] = p.shift + log(r[0]) - LOG_SQRT_2PI

@@ -266,6 +266,16 @@ def pllr_moments_xy(q: float, mu: float, out) -> int:
     return s1 | s2
 
 
+def _outside_mass(iv: list, c: float) -> float:
+    """N(c, 1) mass outside the union of the sorted, disjoint intervals iv."""
+    def ncdf(x):
+        return 0.5 * math.erfc(-x * SQRT1_2)
+    m = ncdf(iv[0][0] - c) + ncdf(c - iv[-1][1])
+    for (_, h), (l2, _) in zip(iv, iv[1:]):
+        m += ncdf(l2 - c) - ncdf(h - c)
+    return m
+
+
 def pllr_cgf(q: float, mu: float, t, out) -> int:
     """K(t_i) = log E_P[exp(t_i L)] for every t_i into out. Returns the OR of statuses."""
     s = 0
@@ -276,8 +286,10 @@ def pllr_cgf(q: float, mu: float, t, out) -> int:
             continue
         p = _Tilt(q, mu, ti)
         if p.shift < 1.0:
-            r, si = _adaptive(p, 3, _domain(p, False))
-            out[i] = math.log1p(r[0] / 2.5066282746310002)
+            iv = _domain(p, False)
+            r, si = _adaptive(p, 3, iv)
+            out[i] = math.log1p(r[0] / 2.5066282746310002
+                                - ((1.0 - ti * q) * _outside_mass(iv, 0.0) + ti * q * _outside_mass(iv, mu)))
         else:
             r, si = _adaptive(p, 0, _domain(p, False))
             out[i] = p.shift + math.log(r[0]) - LOG_SQRT_2PI
