@@ -1,5 +1,5 @@
 """Certified epsilon: milliseconds per cold query and error over the truth, on the public
-truth panel (tests/data/truth_public.json), side by side with dp_accounting's PLD and
+truth panel (tests/reference/truth_public.jsonl), side by side with dp_accounting's PLD and
 prv_accountant when they are installed.
 
     python benchmarks/bench_certified.py            # ours + peers
@@ -25,7 +25,7 @@ import time
 import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "truth_public.json"
+DATA = ROOT / "tests" / "reference" / "truth_public.jsonl"
 
 
 def ours(row, rtol):
@@ -85,7 +85,7 @@ def main(argv=None):
     from ewaccount._kernels import PLD_COMPILED
     from ewaccount.accountants import CertifiedAccountant
 
-    rows = json.loads(DATA.read_text())["rows"]
+    rows = [json.loads(line) for line in DATA.read_text().splitlines() if line]
     if args.rows:
         keep = set(args.rows.split(","))
         rows = [r for r in rows if r["name"] in keep]
