@@ -64,3 +64,15 @@ def test_default_calibration_is_certified_and_tight(q, T, delta, tight):
 def test_certified_calibration_never_overshoots(target, q, T, delta):
     sigma = ew.calibrate_noise(target_epsilon=target, delta=delta, sample_rate=q, steps=T)
     assert ew.epsilon(sample_rate=q, noise_multiplier=sigma, steps=T, delta=delta) <= target
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r["name"].startswith("ewtune")], ids=lambda r: r["name"])
+def test_ewtune_estimate_below_truth_certified_above(row):
+    # DESIGN.md section 7: at EW-Tune's settings order 1 ("pq") understates the truth
+    # (7.99 against 8.29 for SST-2); the certified bound is above it, within rtol
+    args = dict(sample_rate=row["q"], noise_multiplier=row["sigma"], steps=row["T"], delta=row["delta"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ew1 = ew.epsilon(**args, method="edgeworth", order=1, ordering="pq")
+    cert = ew.epsilon(**args)
+    assert ew1 < row["prv_lo"] <= row["prv_est"] <= cert <= row["prv_est"] * 1.005
