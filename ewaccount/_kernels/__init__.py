@@ -1,33 +1,26 @@
-"""Kernel selection: the compiled Cython module, or its pure-Python twin.
+"""Kernel selection: the compiled Cython modules, or their pure-Python twins.
 
-``EWACCOUNT_PURE_PYTHON=1`` selects the twin; otherwise the compiled module is used when
-it was built, and the twin otherwise (``COMPILED`` says which is in use). The same rule
-selects ``pld``, the kernels of the certified accountant (``PLD_COMPILED``).
+``EWACCOUNT_PURE_PYTHON=1`` selects the twins; otherwise a compiled module is used when it
+was built, and its twin otherwise. ``core`` holds the PLLR, CGF and Edgeworth kernels
+(``COMPILED`` says which is in use), ``pld`` the certified accountant's (``PLD_COMPILED``).
 """
+import importlib
 import os
 
 PURE_PYTHON_REQUESTED = os.environ.get("EWACCOUNT_PURE_PYTHON", "") == "1"
 
-if PURE_PYTHON_REQUESTED:
-    from . import _core_py as core
-    COMPILED = False
-else:
-    try:
-        from . import _core as core  # type: ignore[attr-defined]
-        COMPILED = True
-    except ImportError:  # extension not built: the twin has the same functions
-        from . import _core_py as core
-        COMPILED = False
 
-if PURE_PYTHON_REQUESTED:
-    from . import _pld_py as pld
-    PLD_COMPILED = False
-else:
-    try:
-        from . import _pld as pld  # type: ignore[attr-defined]
-        PLD_COMPILED = True
-    except ImportError:  # extension not built: the twin has the same functions
-        from . import _pld_py as pld
-        PLD_COMPILED = False
+def _select(name: str):
+    """(module, compiled?) for the extension ``name`` or its twin ``name + '_py'``."""
+    if not PURE_PYTHON_REQUESTED:
+        try:
+            return importlib.import_module(f"{__name__}.{name}"), True
+        except ImportError:  # extension not built: the twin has the same functions
+            pass
+    return importlib.import_module(f"{__name__}.{name}_py"), False
+
+
+core, COMPILED = _select("_core")
+pld, PLD_COMPILED = _select("_pld")
 
 __all__ = ["core", "pld", "COMPILED", "PLD_COMPILED", "PURE_PYTHON_REQUESTED"]
