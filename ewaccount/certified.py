@@ -186,8 +186,25 @@ _CERTS = _LRU()
 # ---------------------------------------------------------------------------------------
 # a stored PLD
 
+class _OnGrid:
+    """Grid geometry shared by :class:`Block` and :class:`Bins`: cell i sits at
+    (off + i step) q0, so the first point is ``o`` and the spacing ``h``."""
+
+    off: int
+    step: int
+    q0: float
+
+    @property
+    def o(self) -> float:
+        return self.off * self.q0
+
+    @property
+    def h(self) -> float:
+        return self.step * self.q0
+
+
 @dataclass
-class Block:
+class Block(_OnGrid):
     """A tilted PLD on the integer grid (off + i step) q0: A-masses
     a_i = c_i exp(logZ - lam l_i), an A-mass ``inf`` at +infinity (an upper bound), and
     the error track t <= (c + d)/(1 - eta), ||d||_1 <= D (section 3): d holds whatever is
@@ -204,13 +221,6 @@ class Block:
     eta: float = 0.0
     D: float = 0.0
 
-    @property
-    def o(self) -> float:
-        return self.off * self.q0
-
-    @property
-    def h(self) -> float:
-        return self.step * self.q0
 
     def copy(self) -> "Block":
         return Block(self.c.copy(), self.off, self.step, self.q0, self.lam, self.logZ,
@@ -988,7 +998,7 @@ def delta_upper(steps, eps: float, rtol: float = DEFAULT_RTOL, ordering: str = "
 # the certified lower bound: merged bins (module docstring, "Lower bound")
 
 @dataclass
-class Bins:
+class Bins(_OnGrid):
     """A binned PLD: per bin (off + i step) q0 a certified *lower* bound ``a`` of the tilted
     A-mass and an *upper* bound ``b`` of the tilted B-mass of the outcomes merged into it
     (tilted as in ``_pld.level0_bins``, with log-normaliser logZ). Every operation keeps
@@ -1004,13 +1014,6 @@ class Bins:
     logZ: float
     count: int
 
-    @property
-    def o(self) -> float:
-        return self.off * self.q0
-
-    @property
-    def h(self) -> float:
-        return self.step * self.q0
 
     def copy(self) -> "Bins":
         return Bins(self.a.copy(), self.b.copy(), self.off, self.step, self.q0, self.lam,
