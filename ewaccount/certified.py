@@ -917,6 +917,20 @@ def rdp_delta(steps, eps: float, ordering: str = "max") -> float:
     return min(best, _tv_upper(steps), 1.0)
 
 
+def _best_rdp_epsilon(steps, delta: float, ordering: str) -> float:
+    """The tighter of two valid RDP bounds: :func:`rdp_epsilon` (CGF of the discretised PLD,
+    a proven upper bound, few orders) and :func:`ewaccount.rdp.epsilon` (quadrature CGF with
+    its documented relative margin, DESIGN.md section 2; all orders, optimal conversion)."""
+    from . import rdp
+    return min(rdp_epsilon(steps, delta, ordering), rdp.epsilon(steps, delta, ordering=ordering, rigorous=True).value)
+
+
+def _best_rdp_delta(steps, eps: float, ordering: str) -> float:
+    """delta counterpart of :func:`_best_rdp_epsilon`."""
+    from . import rdp
+    return min(rdp_delta(steps, eps, ordering), rdp.delta(steps, eps, ordering=ordering, rigorous=True).value)
+
+
 def _orderings(steps, ordering: str) -> tuple:
     if ordering != "max":
         return (ordering,)
@@ -957,7 +971,7 @@ def epsilon_upper(steps, delta: float, rtol: float = DEFAULT_RTOL, ordering: str
         vals.append(e)
     eps = max(vals)
     if failed or suspect or eps < 0.01:
-        r = rdp_epsilon(steps, delta, ordering if ordering != "max" or len(names) > 1 else "pq")
+        r = _best_rdp_epsilon(steps, delta, ordering if ordering != "max" or len(names) > 1 else "pq")
         if r < eps:
             if not failed:
                 notes.append("the RDP bound is tighter here")
@@ -988,7 +1002,7 @@ def delta_upper(steps, eps: float, rtol: float = DEFAULT_RTOL, ordering: str = "
             notes.append(f"{name}: composed PLD not certified")
         best = max(best, d)
     if failed or not best < 0.5 * steer:
-        r = rdp_delta(steps, eps, ordering if ordering != "max" or len(names) > 1 else "pq")
+        r = _best_rdp_delta(steps, eps, ordering if ordering != "max" or len(names) > 1 else "pq")
         if r < best:
             return Answer(min(r, 1.0), "RDP fallback", "; ".join(notes))
     return Answer(min(best, 1.0), "composed PLD", "; ".join(notes))

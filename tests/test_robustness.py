@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import ewaccount as ew
@@ -210,9 +210,13 @@ def test_cli_never_crashes(cmd, flags):
 def test_upper_methods_never_below_tight_reference(q, s, T, delta):
     from peers import require
     prv = require("prv_accountant")
-    acc = prv.PRVAccountant(prvs=[prv.PoissonSubsampledGaussianMechanism(noise_multiplier=s, sampling_probability=q)],
-                            max_self_compositions=[T], eps_error=0.01, delta_error=delta * 1e-3)
-    lo, _, _ = acc.compute_epsilon(delta, [T])
+    try:
+        acc = prv.PRVAccountant(
+            prvs=[prv.PoissonSubsampledGaussianMechanism(noise_multiplier=s, sampling_probability=q)],
+            max_self_compositions=[T], eps_error=0.01, delta_error=delta * 1e-3)
+        lo, _, _ = acc.compute_epsilon(delta, [T])
+    except (RuntimeError, ValueError):  # prv_accountant cannot resolve this case: no reference
+        assume(False)
     for method in FAST_METHODS:
         m = ew.methods.make_accountant(method)
         if m.kind == "upper":
