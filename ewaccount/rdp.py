@@ -223,8 +223,8 @@ class _StepCGF:
         return sorted(self.qp)
 
     def _chords(self, alphas: list, todo: list, out: list, anchors: list) -> list:
-        """Evaluate K(1 - a) at ``anchors``; fill ``out`` where it or a chord decides the
-        max; return the indices still undecided."""
+        """Evaluate K(1 - a) at ``anchors`` (none: use what is known); fill ``out`` where
+        it or a chord decides the max; return the indices still undecided."""
         self._ensure(qp=anchors)
         late = []
         for j in todo:
@@ -253,15 +253,7 @@ class _StepCGF:
             return np.array([self.qp[a] for a in alphas])
         self._ensure(pq=alphas)
         out: list = [None] * len(alphas)
-        todo = []
-        for j, a in enumerate(alphas):
-            y = self.qp.get(a)
-            if y is not None:
-                out[j] = max(self.pq[a], y)
-            elif self._qp_chord(a) <= self.pq[a]:
-                out[j] = self.pq[a]
-            else:
-                todo.append(j)
+        todo = self._chords(alphas, list(range(len(alphas))), out, [])  # what known values decide
         if len(todo) > _SPARSE_FROM:
             # many orders at once: anchor the chords on a sparse set first
             top = max(alphas[j] for j in todo)
