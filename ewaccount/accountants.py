@@ -328,28 +328,36 @@ class SaddlePointAccountant(Accountant):
         return "saddle-point (Lugannani-Rice) approximation: an estimate, not a guarantee"
 
     def profiles(self) -> list:
-        from .saddlepoint import U_MIN, SaddlePointProfile, ledger_cgf, reflected
+        from .saddlepoint import (U_MIN, SaddlePointProfile, ledger_cgf, ledger_complex_cgf,
+                                  reflected, reflected_complex)
         if "profiles" not in self._cache:
             params = [(m.pllr_params(), n) for m, n in self._ledger.items()]
-            cgf = ledger_cgf(params)
+            cgf, ccgf = ledger_cgf(params), ledger_complex_cgf(params)
             top = sum(n * -math.log1p(-q) if q < 1.0 else math.inf for (q, _), n in params)
-            pq, qp = SaddlePointProfile(cgf), SaddlePointProfile(reflected(cgf), eps_max=top)
-            self._cache["profiles"] = {"pq": [pq], "qp": [qp], "max": [pq, qp]}[self.ordering]
+            pq = SaddlePointProfile(cgf, ccgf=ccgf)
+            qp = SaddlePointProfile(reflected(cgf), eps_max=top, ccgf=reflected_complex(ccgf))
             # the formula's removable poles at t = 0 and 1 are bridged over |u| < U_MIN; when
-            # the tilted sd between them is that small the bridge spans the whole range and
-            # the formula has no valid region: the whole ledger takes the fallback
+            # the tilted sd between them is that small the bridges can span the range where
+            # the answer lies: such ledgers are "degenerate" and queried strictly (an answer
+            # whose saddle point is bridged takes the fallback).
+            # "degenerate" is stored first: a concurrent query that finds "profiles" reads it
             self._cache["degenerate"] = math.sqrt(cgf(0.5).K2) < 4.0 * U_MIN
+            # ... and below one expected sampled step even the integral is out of reach
+            # (a near-atom at 0): the whole ledger takes the fallback
+            self._cache["hopeless"] = self._cache["degenerate"] and sum(q * n for (q, _), n in params) < 1.0
+            self._cache["profiles"] = {"pq": [pq], "qp": [qp], "max": [pq, qp]}[self.ordering]
         return self._cache["profiles"]
 
     def _epsilon(self, delta: float) -> float:
         profiles = self.profiles()
-        if self._cache["degenerate"]:
+        if self._cache["hopeless"]:
             return self._fallback().get_epsilon(delta)
+        strict = self._cache["degenerate"]
         try:
-            eps = profiles[0].epsilon(delta)
+            eps = profiles[0].epsilon(delta, strict)
             for p in profiles[1:]:  # delta_p non-increasing: delta_p(eps) <= delta means eps_p <= eps
-                if p.delta(eps) > delta:
-                    eps = max(eps, p.epsilon(delta))
+                if p.delta(eps, strict) > delta:
+                    eps = max(eps, p.epsilon(delta, strict))
         except (ArithmeticError, ValueError):
             return self._fallback().get_epsilon(delta)
         self._warn_if_unreliable(profiles, eps)
@@ -357,10 +365,10 @@ class SaddlePointAccountant(Accountant):
 
     def _delta(self, epsilon: float) -> float:
         profiles = self.profiles()
-        if self._cache["degenerate"]:
+        if self._cache["hopeless"]:
             return self._fallback().get_delta(epsilon)
         try:
-            delta = max(p.delta(epsilon) for p in profiles)
+            delta = max(p.delta(epsilon, self._cache["degenerate"]) for p in profiles)
         except (ArithmeticError, ValueError):
             return self._fallback().get_delta(epsilon)
         self._warn_if_unreliable(profiles, epsilon)
@@ -370,21 +378,22 @@ class SaddlePointAccountant(Accountant):
         """Where the tilted variance is ~0 (tiny q: the formula's 1/u terms overflow or its
         poles cover the range), the order-2 Edgeworth estimate of the same ledger is used,
         and said."""
-        warnings.warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0); "
-                                         "the order-2 Edgeworth estimate is returned instead"),
+        lattice = self._lattice_reason()
+        warnings.warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0"
+                                         + (f"; {lattice}" if lattice else "")
+                                         + "); the order-2 Edgeworth estimate is returned instead"),
                       stacklevel=5)
         return self._with_my_ledger(EdgeworthAccountant(order=2, ordering=self.ordering))
 
-    def _warn_if_unreliable(self, profiles, eps: float) -> None:
-        from .saddlepoint import NEAR_LATTICE, tilted_normality
-        reasons = []
+    def _lattice_reason(self) -> str | None:
+        from .saddlepoint import NEAR_LATTICE
         expected = sum(n * m.pllr_params()[0] for m, n in self._ledger.items())
         if expected < NEAR_LATTICE:
-            reasons.append(f"the sum is nearly lattice (expected sampled steps {expected:.3g} < {NEAR_LATTICE:g})")
-        for p in profiles:
-            l3, l4 = tilted_normality(p, eps)
-            if abs(l3) > 1.0 or abs(l4) > 1.0:
-                reasons.append(f"the tilted sum is far from normal (lambda3 = {l3:.3g}, lambda4 = {l4:.3g})")
+            return f"the sum is nearly lattice (expected sampled steps {expected:.3g} < {NEAR_LATTICE:g})"
+        return None
+
+    def _warn_if_unreliable(self, profiles, eps: float) -> None:
+        reasons = [r for r in [self._lattice_reason()] + [p.far_from_normal(eps) for p in profiles] if r]
         if reasons:
             warnings.warn(SaddlePointWarning("saddle-point estimate may be unreliable: "
                                              + "; ".join(dict.fromkeys(reasons))), stacklevel=4)

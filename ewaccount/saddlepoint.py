@@ -29,15 +29,19 @@ from __future__ import annotations
 import math
 from typing import Callable, NamedTuple
 
+import numpy as np
 from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
-from .pllr import tilted_moments
+from .inversion import ComplexCGF, TiltedInversion
+from .pllr import complex_cgf, tilted_moments
 
 #: expected number of times an example is sampled (sum of n_i q_i) below which the PLLR
 #: sum is nearly lattice and the saddle point is flagged (DESIGN.md section 6).
 NEAR_LATTICE = 5.0
 U_MIN = 0.05          # |u| below this: interpolate across the removable singularity
+REFINE_LAMBDA = 0.25   # |lambda3| or |lambda4| of the tilted sum above this: numerical inversion
+_C_BRIDGE = 1.5        # the Bromwich line for saddle points inside the bridged poles
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -64,12 +68,33 @@ def ledger_cgf(ledger) -> Callable[[float], Derivatives]:
     return cgf
 
 
+def ledger_complex_cgf(ledger) -> ComplexCGF:
+    """(c, u0, h, n) -> (K(c + iu) = sum n_i K_i(c + iu) on the grid u = u0 + k h, work) for
+    a ledger of ((q, mu), n). Counts are integers, so the branch of each log is immaterial
+    to exp(K)."""
+    def ccgf(c: float, u0: float, h: float, n_u: int) -> tuple[np.ndarray, int]:
+        total, work = 0.0, 0
+        for (q, mu), n in ledger:
+            k, w = complex_cgf(q, mu, c, u0, h, n_u)
+            total, work = total + n * k, work + w
+        return total, work
+    return ccgf
+
+
 def reflected(cgf: Callable[[float], Derivatives]) -> Callable[[float], Derivatives]:
     """The CGF of the swapped pair: K~(t) = K(1 - t) (odd derivatives change sign)."""
     def cgf_qp(t: float) -> Derivatives:
         d = cgf(1.0 - t)
         return Derivatives(d.K, -d.K1, d.K2, -d.K3, d.K4)
     return cgf_qp
+
+
+def reflected_complex(ccgf: ComplexCGF) -> ComplexCGF:
+    """K~(c + iu) = K(1 - c - iu) = conj K(1 - c + iu) (K is real on the real axis)."""
+    def ccgf_qp(c: float, u0: float, h: float, n: int) -> tuple[np.ndarray, int]:
+        k, work = ccgf(1.0 - c, u0, h, n)
+        return np.conj(k), work
+    return ccgf_qp
 
 
 def _mills(w: float) -> float:
@@ -109,9 +134,53 @@ class SaddlePointProfile:
     for "pq", sum n_i log(1/(1 - q_i)) for "qp", whose per-step PLLR -L <= -log(1 - q).
     """
 
-    def __init__(self, cgf: Callable[[float], Derivatives], eps_max: float = math.inf) -> None:
+    def __init__(self, cgf: Callable[[float], Derivatives], eps_max: float = math.inf,
+                 ccgf: ComplexCGF | None = None) -> None:
         self.cgf = cgf
         self.eps_max = eps_max
+        self.ccgf = ccgf
+        self._inversions: dict[float, TiltedInversion | None] = {}
+
+    def inversion(self, t: float, force: bool = False) -> TiltedInversion | None:
+        """The tabulated Bromwich integral on the line Re z = t, where the tilted sum is too
+        far from normal for the Lugannani-Rice formula (|lambda3| or |lambda4| >
+        REFINE_LAMBDA, or ``force``) and a complex CGF is at hand; None where it is not
+        needed or cannot be tabulated (the caller keeps the Lugannani-Rice value)."""
+        if self.ccgf is None:
+            return None
+        if (t, force) not in self._inversions:
+            d = self.cgf(t)
+            inv = None
+            if force or max(abs(d.K3 / d.K2 ** 1.5), abs(d.K4 / d.K2 ** 2)) > REFINE_LAMBDA:
+                # log delta for the aliasing margin: the formula's, or Chernoff's bound
+                # K - (t - 1) K' less the usual prefactor and a margin, if that is lower
+                chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
+                inv = TiltedInversion(self.ccgf, self.cgf, t, min(_log_delta_at(t, d), chernoff))
+            self._remember((t, force), inv if inv is not None and inv.ok else None)
+        return self._inversions[(t, force)]
+
+    def _remember(self, key: tuple[float, bool], inv: TiltedInversion | None) -> None:
+        if len(self._inversions) >= 16:
+            self._inversions.clear()
+        self._inversions[key] = inv
+
+    def bridged(self, t: float) -> bool:
+        """Whether t lies within U_MIN / sd of a removable pole (0 or 1), where
+        log_delta_at_tilt interpolates instead of evaluating the formula."""
+        h = U_MIN / math.sqrt(self.cgf(t).K2)
+        return abs(t) < h or abs(t - 1.0) < h
+
+    def _integral_for(self, t: float, strict: bool) -> tuple[TiltedInversion | None, bool]:
+        """(inversion, forced) for the saddle point t. ``strict`` (sums whose tilted sd is so
+        small that the bridges across the poles are wide): a bridged t is never read from
+        the formula but from the integral on the line Re z = max(t, _C_BRIDGE) (any line
+        Re z > 1 gives delta), or a ValueError if that cannot be tabulated."""
+        if strict and self.bridged(t):
+            inv = self.inversion(max(t, _C_BRIDGE), force=True)
+            if inv is None:
+                raise ValueError("the saddle point lies within the bridged poles of the formula")
+            return inv, True
+        return self.inversion(t), False
 
     def log_delta_at_tilt(self, t: float) -> float:
         """log delta at eps = K'(t); across the removable singularities of the formula
@@ -155,30 +224,79 @@ class SaddlePointProfile:
             t = nxt
         return t
 
-    def delta(self, eps: float) -> float:
-        """delta(eps) (clipped to [0, 1]); 0 at and above the top of the support."""
+    def delta(self, eps: float, strict: bool = False) -> float:
+        """delta(eps) (clipped to [0, 1]); 0 at and above the top of the support. ``strict``:
+        raise ValueError rather than read the bridge across the formula's poles (for sums
+        whose tilted sd is so small that the bridge is wide)."""
         if eps >= self.eps_max:
             return 0.0
         try:
             t = self.tilt(eps)
         except ValueError:  # eps within rounding of the support's top: delta underflows
             return 0.0
-        ld = self.log_delta_at_tilt(t)
+        inv, _ = self._integral_for(t, strict)
+        ld = inv.log_delta(eps) if inv is not None else self.log_delta_at_tilt(t)
         return min(max(math.exp(ld), 0.0), 1.0) if ld > -math.inf else 0.0
 
-    def epsilon(self, delta: float) -> float:
-        """eps(delta): the root in t of log delta(K'(t)) = log delta, then eps = K'(t)."""
+    def epsilon(self, delta: float, strict: bool = False) -> float:
+        """eps(delta): the root in t of log delta(K'(t)) = log delta, then eps = K'(t),
+        refined by the numerical inversion where the tilted sum is far from normal.
+        ``strict`` as for :meth:`delta`."""
         target = math.log(delta)
         t0 = self.tilt(0.0)
-        if self.log_delta_at_tilt(t0) <= target:
-            return 0.0
+        f0 = self.log_delta_at_tilt(t0)
+        if math.isfinite(f0) and f0 <= target:
+            inv, _ = self._integral_for(t0, strict)
+            if inv is None or inv.log_delta(0.0) <= target:
+                return 0.0
+            return self._solve(inv, target, 0.0, t0, forced=True)
+        # bracket: f(lo) > target, f(hi) <= target, both where the formula is valid (finite;
+        # far from normal it can go negative, at small tilts only)
         lo, hi = t0, max(2.0, 2.0 * t0)
-        while self.log_delta_at_tilt(hi) > target:
+        while not -math.inf < self.log_delta_at_tilt(hi) <= target:
             lo, hi = hi, 2.0 * hi
             if hi > _T_MAX or self.cgf(hi).K1 >= self.eps_max * (1.0 - 1e-12):
                 return min(self.cgf(lo).K1 if hi > _T_MAX else self.eps_max, self.eps_max)
+        for _ in range(60):
+            if math.isfinite(self.log_delta_at_tilt(lo)):
+                break
+            mid = 0.5 * (lo + hi)
+            if -math.inf < self.log_delta_at_tilt(mid) <= target:
+                hi = mid
+            else:
+                lo = mid
+        else:
+            raise ValueError("the saddle-point formula has no valid value above the target delta")
         t = brentq(lambda s: self.log_delta_at_tilt(s) - target, lo, hi, xtol=1e-13, rtol=1e-13)
-        return max(self.cgf(t).K1, 0.0)
+        inv, forced = self._integral_for(t, strict)
+        return self._solve(inv, target, self.cgf(t).K1, t, forced) if inv is not None else max(self.cgf(t).K1, 0.0)
+
+    def _solve(self, inv: TiltedInversion, target: float, eps0: float, t: float, forced: bool) -> float:
+        """eps with log delta(eps) = target on the integral, from eps0 (the formula's root);
+        eps0 itself if the Newton steps do not settle (a forced integral must settle)."""
+        eps = inv.epsilon(target, eps0)
+        if eps is None or not 0.0 <= eps < self.eps_max:
+            if forced:
+                raise ValueError("the inversion of the tilted sum did not settle")
+            return max(eps0, 0.0)
+        try:  # delta(eps) reads the same integral: the round trip is exact
+            self._remember((self.tilt(eps), forced), inv)
+        except ValueError:
+            pass
+        return eps
+
+    def far_from_normal(self, eps: float) -> str | None:
+        """Why the estimate at eps may be poor, or None: the tilted sum far from normal
+        (|lambda| > 1) where no inversion replaced the Lugannani-Rice value."""
+        l3, l4 = tilted_normality(self, eps)
+        if max(abs(l3), abs(l4)) <= 1.0:
+            return None
+        try:
+            if self.inversion(self.tilt(eps)) is not None:
+                return None
+        except ValueError:
+            pass
+        return f"the tilted sum is far from normal (lambda3 = {l3:.3g}, lambda4 = {l4:.3g})"
 
 
 def tilted_normality(profile: SaddlePointProfile, eps: float) -> tuple[float, float]:
