@@ -139,7 +139,8 @@ class SaddlePointProfile:
         self.cgf = cgf
         self.eps_max = eps_max
         self.ccgf = ccgf
-        self._inversions: dict[float, TiltedInversion | None] = {}
+        self._inversions: dict[tuple[float, bool], TiltedInversion | None] = {}
+        self._tilts: dict[float, float] = {}
 
     def inversion(self, t: float, force: bool = False) -> TiltedInversion | None:
         """The tabulated Bromwich integral on the line Re z = t, where the tilted sum is too
@@ -196,8 +197,22 @@ class SaddlePointProfile:
         return _log_delta_at(t, d)
 
     def tilt(self, eps: float) -> float:
-        """The saddle point t with K'(t) = eps: Newton steps (K'' > 0, K' increasing)
-        safeguarded by a bracket that is widened until it holds the root."""
+        """The saddle point t with K'(t) = eps (remembered: queries ask for the same eps
+        several times, for the answer and for its warnings)."""
+        t = self._tilts.get(eps)
+        if t is None:
+            t = self._solve_tilt(eps)
+            self._note_tilt(eps, t)
+        return t
+
+    def _note_tilt(self, eps: float, t: float) -> None:
+        if len(self._tilts) >= 256:
+            self._tilts.clear()
+        self._tilts[eps] = t
+
+    def _solve_tilt(self, eps: float) -> float:
+        """Newton steps on K'(t) = eps (K'' > 0, K' increasing) safeguarded by a bracket
+        that is widened until it holds the root."""
         if eps >= self.eps_max:
             raise ValueError(f"eps = {eps!r} is above the support of the PLLR sum")
         lo, hi = 0.0, 1.0
@@ -268,8 +283,10 @@ class SaddlePointProfile:
         else:
             raise ValueError("the saddle-point formula has no valid value above the target delta")
         t = brentq(lambda s: self.log_delta_at_tilt(s) - target, lo, hi, xtol=1e-13, rtol=1e-13)
+        eps = self.cgf(t).K1
+        self._note_tilt(eps, t)
         inv, forced = self._integral_for(t, strict)
-        return self._solve(inv, target, self.cgf(t).K1, t, forced) if inv is not None else max(self.cgf(t).K1, 0.0)
+        return self._solve(inv, target, eps, t, forced) if inv is not None else max(eps, 0.0)
 
     def _solve(self, inv: TiltedInversion, target: float, eps0: float, t: float, forced: bool) -> float:
         """eps with log delta(eps) = target on the integral, from eps0 (the formula's root);
