@@ -10,13 +10,15 @@ import math
 import warnings
 
 from . import _validation as v
+from . import certified
 from .mechanisms import PoissonGaussian
 from .methods import DEFAULT_METHOD, make_accountant
 
 SIGMA_MIN, SIGMA_MAX = 1e-2, 1e6
 _REL_TOL = 1e-9          # estimate methods: sigma to relative 1e-9
 _START_REL_TOL = 1e-4    # the saddle-point start of the certified search
-_CERT_LOG_TOL = 4e-3     # certified: stop once a probe's eps is within 0.4% below the target
+_CERT_LOG_TOL = 3e-3     # certified: stop once a probe's eps is within 0.3% below the target
+_CERT_AIM = 1.5e-3       # ... aiming at the middle of that band
 _CERT_PROBES = 8
 _MAX_PROBES = 200
 
@@ -28,9 +30,10 @@ def calibrate_noise(*, target_epsilon: float, delta: float, sample_rate: float, 
 
     For the closed-form methods: bracketing in log sigma, then false position (Illinois)
     on log eps, to relative 1e-9. For an estimate method (e.g. "edgeworth") the target
-    holds for the method's own eps, which is not a guarantee. "certified" starts from the
-    saddle-point sigma and needs a few certified probes (:func:`_certified_search`); its
-    sigma is within ~0.5% of the sigma at which the true eps is the target.
+    holds for the method's own eps, which is not a guarantee. "certified" starts from a
+    saddle-point steering sigma and needs one to three certified probes
+    (:func:`_certified_search`); its sigma is within ~0.5% of the sigma at which the true
+    eps is the target.
 
     Raises ``ValueError`` if even sigma = 1e6 cannot reach ``target_epsilon``.
     """
@@ -53,11 +56,11 @@ def calibrate_noise(*, target_epsilon: float, delta: float, sample_rate: float, 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if method in (None, "certified"):
-            start = _search(log_excess("saddlepoint", {}), 0.0, _START_REL_TOL, target)
+            start = _certified_start(q, t, d, target, options.get("ordering", "max"), log_excess)
             caught.clear()  # the start's warnings do not concern the certified answer
-            found = _certified_search(log_excess("certified", options), start)
+            found = _certified_search(log_excess("certified", options), *start)
             sigma = found if found is not None else _search(log_excess("certified", options),
-                                                           start, _REL_TOL, target)
+                                                           start[0], _REL_TOL, target)
         else:
             sigma = _search(log_excess(method, options), 0.0, _REL_TOL, target)
     if caught:
@@ -108,24 +111,36 @@ def _search(f, x0: float, rel_tol: float, target: float) -> float:
     return hi
 
 
-def _certified_search(f, start: float):
-    """A few certified probes from the saddle-point log sigma: secant steps on
-    log eps(log sigma), aiming just below the target (the certified eps sits ~0.3% above
-    the truth). Returns the smallest probed log sigma whose certified eps is within
-    _CERT_LOG_TOL below the target, or None (the caller then runs the general search)."""
-    x, best = start + 0.004, None
-    fx = f(x)
-    x_prev = f_prev = None
+def _certified_start(q: float, t: int, d: float, target: float, ordering: str, log_excess):
+    """(log sigma, slope) to start the certified probes from: the certified accountant's
+    own saddle-point steering (microseconds per sigma) where the PLLR sum is far from
+    lattice (q T >= 5), else the saddle-point accountant's sigma; slope = -d log eps /
+    d log sigma (2 when unknown). Steering only: the probes decide."""
+    if q * t >= certified.SADDLE_RELIABLE:
+        found = certified.steer_log_sigma(q, t, d, target, ordering)
+        if found is not None:
+            return found
+    return _search(log_excess("saddlepoint", {}), 0.0, _START_REL_TOL, target), 2.0
+
+
+def _certified_search(f, x0: float, slope: float):
+    """A few certified probes of f = log eps_certified - log target on x = log sigma, from
+    the steering x0 and slope s = -df/dx: Newton steps aiming _CERT_AIM below the target
+    (secant slopes once two probes exist). Returns the smallest probed log sigma whose
+    certified eps is within _CERT_LOG_TOL below the target; after _CERT_PROBES, the
+    smallest probed one below the target, or None (the caller then runs the general
+    search). Every probe is a full certified query: what ``ew.epsilon`` returns there."""
+    x, best, prev = x0 + _CERT_AIM / slope, None, None
     for _ in range(_CERT_PROBES):
+        fx = f(x)
         if fx <= 0 and (best is None or x < best):
             best = x
         if -_CERT_LOG_TOL <= fx <= 0:
             return best
-        slope = (fx - f_prev) / (x - x_prev) if x_prev is not None and fx != f_prev else -1.5
-        slope = slope if slope < 0 else -1.5  # d log eps / d log sigma is about -1 to -2
-        x_prev, f_prev = x, fx
-        x = x - (fx + 0.5 * _CERT_LOG_TOL) / slope  # aim at the middle of the band
-        fx = f(x)
-    if fx <= 0 and (best is None or x < best):
-        best = x
+        s = slope
+        if prev is not None and x != prev[0]:
+            sec = -(fx - prev[1]) / (x - prev[0])
+            s = sec if sec > 0 else slope
+        prev = (x, fx)
+        x = x + (fx + _CERT_AIM) / s
     return best

@@ -33,24 +33,34 @@ Validity argument (why the result is an upper bound)
    is moved up, then the cell's B-mass is split between l_j and l_{j+1} keeping its B-mass
    and its B-mean of Y (CTD, a mean-preserving spread). The two CTD numerators
    int (e^L - e^{l_j}) dB and int (e^{l_{j+1}} - e^L) dB are integrals of non-negative
-   functions; they are bounded *above* by closed forms of Gaussian integrals (computed
-   in log space) or by Gauss-Legendre quadrature with a Cauchy-estimate remainder
-   bound, each with an a-posteriori relative error bound -- no cancellation, so the
-   error does not grow like 1/h. The head below the window and the tail above it are not
-   represented (point 3), or the tail's A-mass goes to +infinity.
+   functions; they are bounded *above* by Gauss-Legendre quadrature with a
+   Cauchy-estimate remainder bound (narrow cells) or by closed forms of Gaussian
+   integrals computed in log space (wider ones), each with an a-posteriori relative
+   error bound (about u for quadrature, up to ~1e-12 for a closed form; the relative
+   error does not grow like 1/h). The head below the window and the tail above it are not
+   represented (point 3), or the tail's A-mass goes to +infinity. Cells are one grid
+   step wide where the tilted mass is and up to L0_MERGE steps elsewhere; this only
+   changes which CTD (a spread whatever its cells) is taken.
    (b) Re-gridding (``regrid``) is CTD of a discrete measure, on integer positions (exact
    fractional offsets). (c) A cut either sends a tail's A-mass to +infinity (added to
    a_inf) or leaves head or tail out of the representation (point 3). (d) Convolution is
-   exact composition.
+   exact composition. (e) Distinct mechanisms are combined (``_combine``) by re-gridding
+   each onto a common spacing (b) and one product of spectra: a *circular* convolution,
+   which in exact arithmetic equals the composition on its window plus the mass that
+   wraps around (added mass: point 1); the mass outside the window is bounded by
+   Chernoff from the exact exponential moments of the stored arrays and goes to D
+   (point 3), or its A-mass to +infinity.
 3. *What is not represented, and floating point.* Each stored PLD c (tilted,
    a_i = c_i e^{logZ - lam l_i}) satisfies, for the exact pessimistic measure t it stands
    for, t <= (c + d)/(1 - eta) entrywise with d >= 0, ||d||_1 <= D. eta collects the
    relative error bounds of the non-negative operations (CTD masses, direct convolution
    gamma_n, re-gridding coefficients); D collects the tilted mass of cut heads and tails
-   (bounded in closed form at level 0) and the absolute error of FFT convolutions (a
-   Higham-type bound, 48 u log2 M per product in the 2-norm, generous against numpy's
-   pocketfft). Under composition D_{A*B} <= D_A |c_B| + |c_A| D_B + D_A D_B, and
-   re-gridding at spacing H multiplies it by at most e^{lam H}. A unit of tilted mass
+   (bounded in closed form at level 0, by Chernoff outside a combination's window) and
+   the absolute error of FFT convolutions (a Higham-type bound, 48 u log2 M per
+   transform in the 2-norm, generous against numpy's pocketfft; for a product of k
+   spectra see ``_combine``). Under composition D_{A*B} <= D_A |c_B| + |c_A| D_B + D_A D_B
+   (for k factors, S (prod (1 + D_j / s_j) - 1)), and re-gridding at spacing H
+   multiplies it by at most e^{lam H}. A unit of tilted mass
    anywhere adds at most sup_w = e^{logZ - lam eps} (lam/(lam+1))^lam / (lam+1) to the
    profile, so
        delta(eps) <= [delta_c(eps)(1 + rel) + D sup_w] / (1 - eta) + a_inf,
@@ -59,12 +69,16 @@ Validity argument (why the result is an upper bound)
    eps(delta) is then the smallest eps at which this bound is <= delta, checked by a
    direct evaluation (never only by a root finder).
 4. *Steering is not trusted.* The tilt lam, the grid spacing and the windows come from a
-   merged (data-processing) PMF of one step (``_Mech``); they change how tight the bound
-   is, never its validity. The one decision that could: skipping the "qp" ordering, done only when a
-   Chernoff bound exp(T K(lam) - lam eps) lam^lam/(lam+1)^(lam+1) is below delta, with K
-   certified from the CTD PMF of one step (``_CertCGF``, point 5), at the lam the steering
-   chose (a Chernoff bound holds at every lam) -- or for q = 1, where both orderings
-   coincide.
+   merged (data-processing) PMF of one step (``_Mech``; for a ledger of many distinct
+   mechanisms, one per group of nearby ones, ``_Ledger``), from the saddle-point
+   steering estimate (``_Ledger.saddle_eps``) or from a previous pass; they change how
+   tight the bound is, never its validity. The one decision that could: skipping the
+   "qp" ordering, done only when a Chernoff bound
+   exp(T K(lam) - lam eps) lam^lam/(lam+1)^(lam+1) is below delta, with K certified from
+   the CTD PMF of one step (``_CertCGF``, point 5) -- for a group of mechanisms, of its
+   dominating member, whose CGF bounds every member's by data processing (``_Ledger``) --
+   at the lam the steering chose (a Chernoff bound holds at every lam), or for q = 1,
+   where both orderings coincide.
 5. *Fallback.* When the composed PLD cannot be certified (the rounding or cut terms take
    half of delta, eta > 1e-3, a grid that would be too large), or looks inaccurate, the
    RDP/Chernoff conversion (Balle et al. 2020, Thm 21) is computed as well, with the CGF
@@ -79,11 +93,16 @@ Grid rule (research/certified.md section 3): re-gridding a PLD of ``count`` step
 spacing h_u sqrt(count) adds at most ~h^2/6 of variance per level to the T-fold sum, and a
 variance increase dV moves eps by dV H / 2 (H the hazard of the B-tail at eps), so
 h_u = sqrt(12 r eps / (kappa n_lev T H)) (kappa = GRID_KAPPA = 1.3, calibrated on the truth
-panel and random common-regime cases). Pass 1 uses the Chernoff eps and lam with r = 8 rtol,
-pass 2 the pass-1 eps, the Chernoff tilt at it and the hazard measured on the pass-1 PLD.
-The error scales like h_u^2, so the two passes estimate pass 2's own error
-(eps_1 - eps_2)/((h_1/h_2)^2 - 1); a third, finer pass runs when that exceeds 0.8 rtol eps.
-Every pass is a valid bound; the smallest is returned.
+panel and random common-regime cases). n_lev = sum_i (n_i / T)(log2 n_i + 5) over the
+distinct mechanisms (L1_LEVELS for a mechanism used once: its level 0 is all there is),
+plus 1 for the re-gridding of ``_combine`` when there are several. Pass 1 uses the
+Chernoff eps and lam with r = 8 rtol, pass 2 the pass-1 eps, the Chernoff tilt at it and
+the hazard measured on the pass-1 PLD. The error scales like h_u^2, so the two passes
+estimate pass 2's own error (eps_1 - eps_2)/((h_1/h_2)^2 - 1); a third, finer pass runs
+when that exceeds 0.8 rtol eps. For a ledger of many distinct mechanisms far from lattice
+(sum n q >= SADDLE_RELIABLE) the saddle-point steering eps, its tilt as the hazard,
+replaces pass 1 (each pass costs one level 0 per mechanism there). Every pass is a valid
+bound; the smallest is returned.
 
 Lower bound (``epsilon_lower``): the data-processing (merge) counterpart. One step's
 outcomes are merged into loss bins, each bin keeping its A- and B-mass; every composed pair
@@ -117,16 +136,22 @@ import numpy as np
 from ._kernels import pld
 
 U = 2.0 ** -53
+LN2 = math.log(2.0)
 DEFAULT_RTOL = 0.005
 CUT_SHARE = 1e-4          # share of delta for the mass dropped by all cuts (via D sup_w)
 FP_SHARE = 1e-3           # deficit and rounding terms above this share of delta: not certified
 MAX_BINS = 1 << 21        # a grid larger than this is not attempted (route: RDP)
 FFT_MIN = 150_000         # direct convolution below this many products
-L0_MERGE = 16             # level-0 cells up to this many grid steps where the tilted mass is small
+SPECTRAL_EXACT = 1 << 14  # a combination with at most this many bins needs no window
+L0_MERGE = 32             # level-0 cells up to this many grid steps where the tilted mass is small
 L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread variance
 PASS1_FACTOR = 8.0        # pass 1 (steering) runs at this multiple of rtol
+SADDLE_RELIABLE = 5.0     # sum n q from which the saddle-point steering replaces pass 1
+L1_LEVELS = 2.0       # error-model levels of a mechanism used once (level 0 only)
 GRID_KAPPA = 1.3          # calibration of the error model (h_u^2 divided by it)
 CACHE_SIZE = 4096          # distinct (q, sigma, ordering) steering PMFs and chains kept
+STEER_GROUP_MIN = 32      # ledgers with more distinct mechanisms are steered from groups
+STEER_GROUP_WIDTH = 2.0 ** -7     # width of a steering group in log q and in log mu
 ORDERINGS = ("pq", "qp")
 
 
@@ -181,6 +206,7 @@ class _LRU(OrderedDict):
 _COARSE = _LRU()
 _CHAINS = _LRU()
 _CERTS = _LRU()
+_LEDGERS = _LRU()
 
 
 # ---------------------------------------------------------------------------------------
@@ -226,17 +252,28 @@ class Block(_OnGrid):
         return Block(self.c.copy(), self.off, self.step, self.q0, self.lam, self.logZ,
                      self.count, self.inf, self.eta, self.D)
 
+    def mass(self) -> float:
+        return float(np.sum(self.c))
 
-def _normalise(b: Block) -> None:
-    """Scale c (and D) by a power of two so that sum(c) is in [1/2, 1): exact."""
-    s = float(np.sum(b.c))
+    def scale(self, f: float) -> None:
+        self.c *= f
+        self.D *= f
+
+    def absorb(self, rel: float) -> None:
+        """Absorb a relative error ``rel`` of the entries into the track."""
+        self.eta += rel
+
+
+def _normalise(x) -> None:
+    """Scale a :class:`Block` or :class:`Bins` by a power of two so that its (A-)mass is in
+    [1/2, 1), exactly; logZ takes the factor (its rounding is absorbed)."""
+    s = x.mass()
     if s <= 0.0:
         return
     e = math.frexp(s)[1]
-    b.c *= 2.0 ** (-e)
-    b.D *= 2.0 ** (-e)
-    b.logZ += e * math.log(2.0)
-    b.eta += 4.0 * U * (abs(b.logZ) + 1.0)
+    x.scale(2.0 ** (-e))
+    x.logZ += e * LN2
+    x.absorb(4.0 * U * (abs(x.logZ) + 1.0))
 
 
 def _convolve(a: Block, b: Block) -> Block:
@@ -253,7 +290,9 @@ def _convolve(a: Block, b: Block) -> Block:
     else:
         M = 1 << (na + nb - 2).bit_length()
         with np.errstate(all="ignore"):
-            out = np.fft.irfft(np.fft.rfft(a.c, M) * np.fft.rfft(b.c, M), M)[:na + nb - 1]
+            za = np.fft.rfft(a.c, M)
+            zb = za if b.c is a.c else np.fft.rfft(b.c, M)      # a square: one transform
+            out = np.fft.irfft(za * zb, M)[:na + nb - 1]
         if not np.all(np.isfinite(out)):
             raise NotCertified("non-finite convolution")
         np.maximum(out, 0.0, out=out)
@@ -293,7 +332,7 @@ def _squash(b: Block, g: "Grid", step2: int) -> None:
     e = int(info[0])
     scale = 2.0 ** (-e)
     b.D *= scale
-    b.logZ += e * math.log(2.0)
+    b.logZ += e * LN2
     b.eta += 4.0 * U * (abs(b.logZ) + 1.0)
     b.D += float(info[2])
     if info[5] > 0.0:
@@ -384,9 +423,7 @@ class _Mech:
     def K_upper(self, lam: float, fine: bool = True) -> float:
         """A certified upper bound of the true one-step CGF at lam > 0 (``_CertCGF``;
         closed form for q = 1)."""
-        if self.gauss:
-            return 0.5 * lam * (lam + 1.0) * self.mu * self.mu
-        return _cert_cgf(self.q, self.mu, self.ordering, lam, fine).K(lam)
+        return _k_upper(self.q, self.mu, self.ordering, lam, fine, self)
 
 
 class _CertCGF:
@@ -398,10 +435,9 @@ class _CertCGF:
     form. It does not rely on the quadrature CGF (whose values for negative arguments
     are not always accurate to its nominal tolerance)."""
 
-    def __init__(self, q: float, mu: float, ordering: int, lam0: float, fine: bool = True) -> None:
+    def __init__(self, q: float, mu: float, ordering: int, lam0: float, fine: bool, steer: "_Mech") -> None:
         self.q, self.mu, self.ordering, self.lam0 = q, mu, ordering, lam0
-        m = _mech(q, mu, ordering)
-        K, K1, K2 = m.K(lam0)
+        K, K1, K2 = steer.K(lam0)
         sd = math.sqrt(max(K2, 1e-300))
         lo, hi = pld.level0_window(q, mu, ordering, lam0, K, K1, max(sd, 1e-9), -45.0, -math.inf,
                                    max(sd, 1e-9) * 1e-3)
@@ -437,11 +473,17 @@ class _CertCGF:
         return self.shift + math.log(tot) + 8.0 * U * (abs(self.shift) + 1.0)
 
 
-def _cert_cgf(q: float, mu: float, ordering: int, lam: float, fine: bool = True) -> _CertCGF:
-    """The certified CGF PMF of one step, built at lam bucketed to a power of 2^(1/8);
-    ``fine=False``: a cheap coarse one (looser)."""
+def _k_upper(q: float, mu: float, ordering: int, lam: float, fine: bool, steer: "_Mech") -> float:
+    """A certified upper bound of one step's CGF at lam > 0: closed form for q = 1, else
+    the certified CGF PMF (``_CertCGF``) built at lam bucketed to a power of 2^(1/8), its
+    grid steered by ``steer`` (part of the cache key); ``fine=False``: a cheap coarse one
+    (looser)."""
+    if q >= 1.0:
+        return 0.5 * lam * (lam + 1.0) * mu * mu
     lb = 2.0 ** (round(8.0 * math.log2(max(lam, 1e-6))) / 8.0)
-    return _CERTS.get_or((q, mu, ordering, lb, fine), lambda: _CertCGF(q, mu, ordering, lb, fine))
+    cert = _CERTS.get_or((q, mu, ordering, lb, fine, steer.q, steer.mu),
+                         lambda: _CertCGF(q, mu, ordering, lb, fine, steer))
+    return cert.K(lam)
 
 
 def _mech(q: float, mu: float, ordering: int) -> _Mech:
@@ -449,25 +491,47 @@ def _mech(q: float, mu: float, ordering: int) -> _Mech:
 
 
 class _Ledger:
-    """Distinct (q, mu, count) of a ledger and the summed coarse CGF of one ordering."""
+    """Distinct (q, mu, count) of a ledger and the summed steering CGF of one ordering.
+
+    A ledger of more than STEER_GROUP_MIN distinct mechanisms is steered from groups: the
+    mechanisms whose log q and log mu fall in the same cell of width STEER_GROUP_WIDTH share
+    one steering PMF, of the count-weighted geometric mean (q, mu) of the group, so the
+    summed steering CGF is off by second-order terms only (steering is never trusted).
+    Certified CGF bounds (the "qp" skip, the RDP fallback) use the group's *dominating*
+    member instead, the largest q and the largest mu: Poisson subsampling at a rate
+    q <= q' is a post-processing of subsampling at q' (keep each sampled example with
+    probability q/q': N(0,1) -> N(0,1), N(mu,1) -> (1 - q/q') N(0,1) + (q/q') N(mu,1)),
+    and a Gaussian shift mu <= mu' is a post-processing of mu' (x -> (mu/mu') x +
+    sqrt(1 - (mu/mu')^2) z), in both orderings, so the dominating member's K(lam) bounds
+    every member's (Renyi divergences satisfy data processing)."""
 
     def __init__(self, steps, ordering: int) -> None:
         self.steps = [(float(q), float(mu), int(n)) for q, mu, n in steps]
         self.ordering = ordering
-        self.mechs = [_mech(q, mu, ordering) for q, mu, _ in self.steps]
         self.T = sum(n for _, _, n in self.steps)
+        self.grouped = len(self.steps) > STEER_GROUP_MIN
+        member, reps, self.bounding, self.weights = _groups(tuple(self.steps))
+        self.mechs = [_mech(q, mu, ordering) for q, mu in reps]
+        self.steer = [self.mechs[g] for g in member]     # the steering PMF of each mechanism
 
     def K(self, lam: float) -> tuple[float, float, float]:
         k = k1 = k2 = 0.0
-        for m, (_, _, n) in zip(self.mechs, self.steps):
+        for m, n in zip(self.mechs, self.weights):
             a, b, c = m.K(lam)
             k += n * a
             k1 += n * b
             k2 += n * c
         return k, k1, k2
 
-    def K_upper(self, lam: float) -> float:
-        return sum(n * m.K_upper(lam) for m, (_, _, n) in zip(self.mechs, self.steps))
+    def K_upper(self, lam: float, fine: bool = True) -> float:
+        """A certified upper bound of the ledger's CGF sum n_i K_i(lam), lam > 0 (from the
+        dominating member of each steering group)."""
+        k = 0.0
+        for (q, mu, n), m in zip(self.bounding, self.mechs):
+            k += n * _k_upper(q, mu, self.ordering, lam, fine, m)
+            if not math.isfinite(k):
+                return math.inf
+        return k
 
     def chernoff_eps(self, delta: float) -> tuple[float, float]:
         """min over lam of (T K(lam) + log c(lam) - log delta) / lam and its argmin, from
@@ -503,12 +567,28 @@ class _Ledger:
         if not upper:
             return k - lam * eps + _chernoff_const(lam)
         # a coarse certified CGF first (cheap, looser), the fine one only if that is needed
-        k = sum(n * m.K_upper(lam, fine=False) for m, (_, _, n) in zip(self.mechs, self.steps))
-        v = k - lam * eps + _chernoff_const(lam)
+        v = self.K_upper(lam, fine=False) - lam * eps + _chernoff_const(lam)
         if v <= upper_target:
             return v
-        k = sum(n * m.K_upper(lam) for m, (_, _, n) in zip(self.mechs, self.steps))
-        return min(v, k - lam * eps + _chernoff_const(lam))
+        return min(v, self.K_upper(lam) - lam * eps + _chernoff_const(lam))
+
+    def saddle_eps(self, delta: float) -> tuple[float, float]:
+        """A steering *estimate* of eps(delta) and its tilt: the leading term of the
+        Lugannani-Rice (Bahadur-Rao) expansion of delta = E_A[(1 - e^{eps - S})_+] around
+        the tilt lam with K'(lam) = eps,
+            delta ~ exp(K(lam) - lam eps) / (lam (lam + 1) sqrt(2 pi K''(lam))),
+        (the tilted density at eps times int_0^inf e^{-lam y}(1 - e^{-y}) dy). Within about
+        1% of the truth where the sum is far from lattice (sum n q >= 5); steering and the
+        start of noise calibration only."""
+        ld = math.log(delta)
+
+        def f(lam):     # increasing in lam; root: the estimate's tilt
+            k, k1, k2 = self.K(lam)
+            v = lam * k1 - k + math.log(lam * (lam + 1.0)) + 0.5 * math.log(2.0 * math.pi * k2) + ld
+            return v, lam * k2 + (2.0 * lam + 1.0) / (lam * (lam + 1.0)), k1
+
+        lam, eps = _root_log(f)
+        return eps, lam
 
     def saddle_lam(self, eps: float, lam_guess: float = 1.0) -> float:
         """lam with K'(lam) = eps (the tilt that centres the composed PLD at eps)."""
@@ -516,6 +596,47 @@ class _Ledger:
             k, k1, k2 = self.K(lam)
             return k1 - eps, k2, k
         return _root_log(f)[0]
+
+
+def clear_caches() -> None:
+    """Forget every cached steering PMF, certified CGF, ledger and chain (benchmarks of
+    cold queries, tests that switch kernels)."""
+    for c in (_COARSE, _CHAINS, _CERTS, _LEDGERS):
+        with c._lock:
+            c.clear()
+
+
+def _groups(steps: tuple) -> tuple:
+    """(member, reps, bounding, weights) of the steering groups of :class:`_Ledger`: the
+    group of each mechanism, each group's representative (q, mu), dominating (q, mu,
+    count) and count. Cached (shared by both orderings)."""
+    def make():
+        if len(steps) <= STEER_GROUP_MIN:
+            return (list(range(len(steps))), [(q, mu) for q, mu, _ in steps], list(steps),
+                    [n for _, _, n in steps])
+        cells: dict = {}
+        for i, (q, mu, _) in enumerate(steps):
+            cells.setdefault((round(math.log(q) / STEER_GROUP_WIDTH),
+                              round(math.log(mu) / STEER_GROUP_WIDTH)), []).append(i)
+        member = [0] * len(steps)
+        reps, bounding, weights = [], [], []
+        for g, idx in enumerate(cells.values()):
+            n = sum(steps[i][2] for i in idx)
+            lq = sum(steps[i][2] * math.log(steps[i][0]) for i in idx) / n
+            lmu = sum(steps[i][2] * math.log(steps[i][1]) for i in idx) / n
+            reps.append((min(math.exp(lq), 1.0), math.exp(lmu)))
+            bounding.append((max(steps[i][0] for i in idx), max(steps[i][1] for i in idx), n))
+            weights.append(n)
+            for i in idx:
+                member[i] = g
+        return member, reps, bounding, weights
+    return _LEDGERS.get_or(("groups", steps), make)
+
+
+def _ledger(steps, ordering: int) -> _Ledger:
+    """The (cached) :class:`_Ledger` of ``steps`` and one ordering."""
+    key = (tuple((float(q), float(mu), int(n)) for q, mu, n in steps), ordering)
+    return _LEDGERS.get_or(key, lambda: _Ledger(key[0], ordering))
 
 
 def _root_log(f, lo: float = 1e-4, hi: float = 1e5, rtol: float = 1e-6) -> tuple[float, float]:
@@ -565,6 +686,11 @@ class Grid:
     def step(self, count: int) -> int:
         return max(1, int(self.K0 * math.sqrt(count)))
 
+    @property
+    def key(self) -> tuple:
+        """The fields as a plain tuple (hashes faster than the dataclass)."""
+        return (self.lam, self.q0, self.K0, self.log_tau_unit, self.log_b_unit)
+
 
 def make_grid(lam: float, hu: float, tau_unit: float, b_unit: float) -> Grid:
     """Bucketed grid: lam to a power of 2^(1/4), h_u down to a power of sqrt 2, the cut
@@ -580,8 +706,8 @@ class _Chain:
     """Binary-squaring chain of one mechanism: level k is the PLD of 2^k steps, built on
     demand and cached (one chain serves every T on the same grid)."""
 
-    def __init__(self, q: float, mu: float, ordering: int, g: Grid) -> None:
-        self.q, self.mu, self.ordering, self.g = q, mu, ordering, g
+    def __init__(self, q: float, mu: float, ordering: int, g: Grid, steer: "_Mech") -> None:
+        self.q, self.mu, self.ordering, self.g, self.steer = q, mu, ordering, g, steer
         self.levels: list[Block] = []
         self.failed = ""
         self._lock = threading.Lock()
@@ -606,8 +732,7 @@ class _Chain:
 
     def _level0(self) -> Optional[Block]:
         g, q, mu = self.g, self.q, self.mu
-        m = _mech(q, mu, self.ordering)
-        K, K1, K2 = m.K(g.lam)
+        K, K1, K2 = self.steer.K(g.lam)
         h = g.K0 * g.q0
         lo, hi = pld.level0_window(q, mu, self.ordering, g.lam, K, K1, max(math.sqrt(K2), h),
                                    g.log_tau_unit, g.log_b_unit, 0.25 * h)
@@ -619,21 +744,17 @@ class _Chain:
         c = np.empty(n)
         lhead, ltail, ltail_a, eta = pld.level0(q, mu, self.ordering, off * g.q0, h, g.lam, K,
                                                 L0_MERGE, L0_VAR_BUDGET, c)
-        if not (np.all(np.isfinite(c)) and eta < 1e-6):
+        total = float(np.sum(c))                   # nan or inf if any entry is
+        if not (math.isfinite(total) and total > 0.0 and eta < 1e-6):
             self.failed = "level-0 masses not certified"
             return None
         b = Block(c, off, g.K0, g.q0, g.lam, K, 1, 0.0, eta, _exp(lhead))
-        tiny = c < 1e-200 * float(np.sum(c))        # subnormal-bound tails join D
-        if np.any(tiny):
-            b.D += float(np.sum(c[tiny])) * (1.0 + 4.0 * n * U)
-            c[tiny] = 0.0
         # the tail above the window: by the route its own budget allows
-        if ltail <= g.log_tau_unit + math.log(max(float(np.sum(c)), 1e-300)) or ltail_a > g.log_b_unit:
+        if ltail <= g.log_tau_unit + math.log(total) or ltail_a > g.log_b_unit:
             b.D += _exp(ltail)
         else:
             b.inf += _exp(ltail_a)
-        _normalise(b)
-        _cut(b, g.log_tau_unit, g.log_b_unit)
+        _squash(b, g, g.K0)          # normalise, flush subnormal-bound entries into D, cut
         return b
 
     def _square(self, p: Block) -> Optional[Block]:
@@ -646,8 +767,11 @@ class _Chain:
         return b
 
 
-def _chain(q: float, mu: float, ordering: int, g: Grid) -> _Chain:
-    return _CHAINS.get_or((q, mu, ordering, g), lambda: _Chain(q, mu, ordering, g))
+def _chain(q: float, mu: float, ordering: int, g: Grid, steer: "_Mech") -> _Chain:
+    """The cached chain of (q, mu) on grid g; its windows and shifts are steered by
+    ``steer`` (part of the key, so that a chain's content depends on its key only)."""
+    return _CHAINS.get_or((q, mu, ordering, g.key, steer.q, steer.mu),
+                          lambda: _Chain(q, mu, ordering, g, steer))
 
 
 def _merge(a: Block, b: Block, g: Grid) -> Block:
@@ -664,14 +788,15 @@ def _merge(a: Block, b: Block, g: Grid) -> Block:
     return r
 
 
-def compose(steps, ordering: int, g: Grid) -> tuple[Optional[Block], str]:
-    """The certified PLD of the ledger ``steps`` = [(q, mu, count), ...] on grid g, or
-    (None, reason)."""
-    T = sum(n for _, _, n in steps)
+def compose(led: "_Ledger", g: Grid) -> tuple[Optional[Block], str]:
+    """The certified PLD of the ledger on grid g, or (None, reason): for each distinct
+    mechanism, the chain levels of the binary digits of its count merged pairwise
+    (:func:`_merge`), then the distinct mechanisms combined at once (:func:`_combine`)."""
+    T = led.T
     try:
         blocks = []
-        for q, mu, n in steps:
-            ch = _chain(q, mu, ordering, g)
+        for (q, mu, n), steer in zip(led.steps, led.steer):
+            ch = _chain(q, mu, led.ordering, g, steer)
             acc = None
             k = 0
             while (n >> k) > 0:
@@ -679,24 +804,153 @@ def compose(steps, ordering: int, g: Grid) -> tuple[Optional[Block], str]:
                     lv = ch.level(k)
                     if lv is None:
                         return None, ch.failed
-                    acc = lv.copy() if acc is None else _merge(acc, lv, g)
+                    acc = lv if acc is None else _merge(acc, lv, g)
                 k += 1
                 if acc is not None and acc.eta * T / acc.count > 1e-3:
                     return None, "the floating-point budget would be exceeded"
             blocks.append(acc)
-        # merge distinct mechanisms, smallest counts first
-        blocks.sort(key=lambda b: b.count)
-        while len(blocks) > 1:
-            a = blocks.pop(0)
-            b = blocks.pop(0)
-            r = _merge(a, b, g)
-            i = 0
-            while i < len(blocks) and blocks[i].count < r.count:
-                i += 1
-            blocks.insert(i, r)
-        return blocks[0], ""
+        if len(blocks) == 1:
+            return blocks[0].copy(), ""
+        k1, k2 = led.K(g.lam)[1:]
+        return _combine(blocks, g, T, k1, math.sqrt(max(k2, 0.0))), ""
     except (NotCertified, ArithmeticError, ValueError) as err:
         return None, str(err) or type(err).__name__
+
+
+def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
+    """Composition of the PLDs ``blocks`` (of T steps in all) in one product of spectra.
+
+    Every block is re-gridded (CTD, exact integer positions) onto the common spacing
+    H = h_u sqrt(T / k) (k blocks; blocks of single steps on the level-0 grid are left as
+    they are), which adds one level's worth of spread variance, k H^2 / 6 = T h_u^2 / 6.
+    With block j on the index grid i = 0 .. n_j - 1 (offset o_j), the composition is the
+    linear convolution w of the arrays at offset sum o_j. It is computed as the circular
+    convolution of length M (a power of two) by FFT, z = irfft(prod_j rfft(c_j, M)):
+
+    * *Window.* If sum (n_j - 1) + 1 <= SPECTRAL_EXACT, M covers the whole support and
+      z = w. Otherwise z is read on a window [s, s + M) of w: in exact arithmetic z
+      there is w plus the wrapped-around mass (only added mass: pessimistic, section 1),
+      and the mass of w outside the window is bounded by Chernoff, for t > 0,
+      sum_{i >= P} w_i <= e^{-t P} prod_j G_j(t) and sum_{i < P} w_i <= e^{t (P - 1)}
+      prod_j G_j(-t), G_j(t) = sum_i c_j,i e^{t i} (``_pld.log_mgf``, rounded up), at the
+      best of a few t; that mass goes to the deficit D. Arrays longer than M are folded
+      modulo M first (their sums' rounding goes to eta). The window is placed from the
+      steering mean and sd of the tilted sum (only steering: the bounds decide).
+    * *Floating point.* With s_j = |c_j|_1, S = prod s_j and eps_F = u (48 log2 M + 16)
+      (Higham's forward bound for the FFT, as in :func:`_convolve`), each spectrum has
+      ||E_j||_2 <= eps_F sqrt(M) |c_j|_2 <= eps_F sqrt(M) s_j, so |E_j| <= beta s_j
+      entrywise (beta = eps_F sqrt(M)); telescoping the product (|Z_j| <= s_j) and adding
+      k - 1 complex products (3u each) and the inverse transform (Parseval: the 2-norm of
+      an error in the spectrum is sqrt(M) times that of its transform),
+          ||z_computed - z||_1 <= sqrt(M) S [(1 + beta)^k (1 + eps_F)
+                                  (eps_F k + 3 (k - 1) u + k 2^-470) + eps_F],
+      charged to D (2^-470: entries flushed to zero below 2^-1074 of a running product
+      kept in [2^-600, 1] by exact power-of-two scalings). Negative entries are clipped.
+    * *Tracks.* D = S (prod(1 + D_j / s_j) - 1) + window + FFT terms; eta = sum eta_j
+      (+ folds, + the rounding of sum logZ_j); inf = sum inf_j (A-masses are <= 1)."""
+    k = len(blocks)
+    H = max(1, int(g.K0 * math.sqrt(T / k)))
+    xs = []
+    for b in blocks:
+        if b.step != H:
+            b = b.copy()
+            _regrid(b, H)
+        xs.append(b)
+    lam, q0 = g.lam, g.q0
+    lens = [len(x.c) for x in xs]
+    lin = sum(lens) - k + 1
+    base = sum(x.off for x in xs) // H          # offsets are multiples of H
+    sums = [float(np.sum(x.c)) * (1.0 + (n + 2) * U) for x, n in zip(xs, lens)]
+    if min(sums) <= 0.0:
+        raise NotCertified("an empty block")
+    logS = sum(math.log(v) for v in sums) * (1.0 + 4 * U) + 4 * U * k
+    # outside the window: tilted mass out_mass S (to D), A-mass a_out (to +infinity)
+    out_mass, a_out, start, wrapped = 0.0, 0.0, 0, False
+    M = 1 << (lin - 1).bit_length()
+    if lin > SPECTRAL_EXACT:
+        logZ = sum(x.logZ for x in xs)
+        log_a0 = logZ - lam * base * H * q0 + 1e-12 * (abs(logZ) + abs(lam * base * H * q0) + 1.0)
+        lo, hi, mass, am = _window(xs, logS, g.log_tau_unit + math.log(T), g.log_b_unit + math.log(T),
+                                   log_a0, lam * H * q0, (mean - base * H * q0) / (H * q0),
+                                   max(sd / (H * q0), 1.0))
+        Mw = 1 << (hi - lo).bit_length()
+        if Mw < M:
+            M, start, out_mass, a_out, wrapped = Mw, lo, mass, am, True
+    if M > MAX_BINS:
+        raise NotCertified(f"a composition of {M} bins")
+    eps_f = U * (48.0 * math.log2(M) + 16.0)
+    eta = 0.0
+    acc, e2 = None, 0
+    with np.errstate(all="ignore"):
+        for x, n, sj in zip(xs, lens, sums):
+            c = x.c
+            if n > M:
+                c = np.pad(c, (0, -n % M)).reshape(-1, M).sum(axis=0)
+                eta += 1.01 * (n // M + 2) * U
+            z = np.fft.rfft(c, M)
+            if acc is None:
+                acc = z
+            else:
+                acc *= z
+                e = math.frexp(float(acc[0].real))[1]
+                if e < -600:                    # exact rescaling keeps the product in range
+                    acc *= 2.0 ** (-e)
+                    e2 += e
+        z = np.fft.irfft(acc, M)
+    if not np.all(np.isfinite(z)):
+        raise NotCertified("non-finite convolution")
+    z = np.roll(z, -(start % M)) if wrapped else z[:lin]
+    np.maximum(z, 0.0, out=z)
+    scale = math.exp(logS - e2 * LN2) * (1.0 + 1e-12)      # S in the units of z
+    beta = (1.0 + eps_f * math.sqrt(M)) ** k                  # prod (1 + beta_j), rho_j <= 1
+    fft_err = math.sqrt(M) * scale * (beta * (1.0 + eps_f) * (
+        eps_f * k + 3.0 * (k - 1) * U + k * 2.0 ** -470) + eps_f)
+    dsum = sum(math.log1p(x.D / sj) for x, sj in zip(xs, sums))
+    D = scale * math.expm1(dsum) * (1.0 + 1e-12) + fft_err * (1.0 + 1e-6) + out_mass * scale
+    eta += sum(x.eta for x in xs) + 4.0 * U * (sum(abs(x.logZ) for x in xs) + abs(e2) + 1.0)
+    r = Block(z, (base + start) * H, H, q0, lam, sum(x.logZ for x in xs) + e2 * LN2, T,
+              sum(x.inf for x in xs) + a_out, eta, D)
+    _squash(r, g, H)
+    return r
+
+
+def _window(xs: list, logS: float, log_tau: float, log_b: float, log_a0: float, a: float,
+            mid: float, sd: float) -> tuple[int, int, float, float]:
+    """(lo, hi, d_out, a_out): an index window [lo, hi] of the composition w of the arrays
+    xs (each from index 0), by the Chernoff bounds of :func:`_combine` at a few t around
+    the Gaussian optimum for a sum centred at ``mid`` with standard deviation ``sd``.
+
+    Below lo the tilted mass is at most d_out S (S = e^{logS}; each side about half of
+    e^{log_tau}). Above hi either the tilted mass is also counted in d_out, or, when that
+    cuts the window shorter, the A-mass is at most a_out (about e^{log_b}): with entry i
+    of A-mass w_i e^{log_a0 - a i}, for t >= 0
+        sum_{i >= P} w_i e^{log_a0 - a i} <= e^{log_a0 - (a + t) P} prod_j G_j(t)."""
+    flat = np.concatenate([x.c for x in xs])
+    starts = np.zeros(len(xs) + 1, dtype=np.int64)
+    np.cumsum([len(x.c) for x in xs], out=starts[1:])
+    half = math.log(2.0) - log_tau              # each side: at most half of e^{log_tau}
+    t0 = math.sqrt(2.0 * max(half, 1.0)) / sd
+    out = np.empty(len(xs))
+
+    def lmgf(t: float) -> float:                # log sum_i w_i e^{t i} - logS, rounded up
+        pld.log_mgf(flat, starts, t, out)
+        return float(np.sum(out)) * (1.0 + 4 * U) - logS + 4 * U * (len(xs) + abs(logS))
+
+    ups = [(0.0, 0.0)] + [(t0 * f, lmgf(t0 * f)) for f in (0.35, 1.0)]
+    downs = [(t0 * f, lmgf(-t0 * f)) for f in (1.0, 3.0, 9.0)]
+    # first excluded index above: tilted route (P_d) and A-mass route (P_a)
+    p_d = min(math.ceil((lm + half) / t) for t, lm in ups if t > 0.0)
+    p_a = min(math.ceil((log_a0 + lm + logS - log_b) / (a + t)) for t, lm in ups) if a > 0.0 else math.inf
+    lo = max(math.floor(-(lm + half) / t) + 1 for t, lm in downs)
+    lo = min(lo, int(math.floor(mid)))
+    hi = max(min(p_d, p_a) - 1, int(math.ceil(mid)), lo)
+    d_out = min(math.exp(min(lm + t * (lo - 1), 0.0)) for t, lm in downs)
+    a_out = 0.0
+    if p_a < p_d:
+        a_out = min(math.exp(min(log_a0 + lm + logS - (a + t) * (hi + 1), 700.0)) for t, lm in ups)
+    else:
+        d_out += min(math.exp(min(lm - t * (hi + 1), 0.0)) for t, lm in ups if t > 0.0)
+    return lo, hi, d_out * (1.0 + 1e-9), a_out * (1.0 + 1e-9)
 
 
 # ---------------------------------------------------------------------------------------
@@ -766,8 +1020,8 @@ class Answer:
 
 
 def _n_lev(steps, T: int) -> float:
-    n = sum(c / T * (math.log2(c) + 5.0) for _, _, c in steps)
-    return n + 2.0 * math.ceil(math.log2(len(steps))) if len(steps) > 1 else n
+    n = sum(c / T * (math.log2(c) + 5.0 if c > 1 else L1_LEVELS) for _, _, c in steps)
+    return n + 1.0 if len(steps) > 1 else n         # + the re-gridding of _combine
 
 
 def _budgets(led: "_Ledger", lam: float, nlev: float, eps: float, delta: float) -> tuple[float, float]:
@@ -792,18 +1046,27 @@ def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float
     scales like h_u^2, so passes 1 and 2 estimate pass 2's own error,
     err_2 ~ (eps_1 - eps_2) / ((h_1/h_2)^2 - 1); a third pass with a finer grid runs when
     that estimate exceeds 0.8 rtol eps. Every pass is a valid bound; the least is kept."""
-    led = _Ledger(steps, ordering)
+    led = _ledger(steps, ordering)
     T = led.T
     nlev = _n_lev(led.steps, T)
     eps0, lam0 = led.chernoff_eps(delta)
     if not math.isfinite(eps0):
         return math.inf, "no finite Chernoff steering", [], True
     eps_p, H, lam, r = max(eps0, 1e-6), lam0, lam0, PASS1_FACTOR * rtol
+    first = 0
+    if led.grouped and sum(q * n for q, _, n in led.steps) >= SADDLE_RELIABLE:
+        # many distinct mechanisms, far from lattice: the saddle-point steering replaces
+        # pass 1 (its eps is within ~1% of the truth there, and the hazard is the tilt)
+        e_s, lam_s = led.saddle_eps(delta)
+        if 0.0 < e_s < eps0:
+            eps_p, H, lam, r, first = e_s, lam_s, led.chernoff_lam(e_s), rtol, 1
     best, passes, why = math.inf, [], ""
     hu = None
-    for npass in range(3):
+    for npass in range(first, 3):
         if npass < 2:
             hu = math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * H))
+        elif len(passes) < 2:
+            break
         else:
             (e1, h1), (e2, h2) = passes[0][:2], passes[1][:2]
             ratio = (h1 / h2) ** 2
@@ -813,7 +1076,7 @@ def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float
             f = math.sqrt(0.6 * rtol * e2 / err2) if 0.0 < err2 < math.inf else 0.5
             hu = h2 * min(max(f, 0.25), 0.8)
         g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_p / (2.0 if npass == 0 else 1.0), delta))
-        blk, why = compose(led.steps, ordering, g)
+        blk, why = compose(led, g)
         if blk is None:
             break
         e = certified_epsilon(blk, delta)
@@ -847,17 +1110,48 @@ def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float
 
 
 def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
-    led = _Ledger(steps, ordering)
+    led = _ledger(steps, ordering)
     T = led.T
     nlev = _n_lev(led.steps, T)
     lam = led.saddle_lam(max(eps, 1e-9), 1.0)
     hu = math.sqrt(12.0 * rtol * max(eps, 1e-3) / (nlev * T * max(lam, 1e-3)))
     ld = led.chernoff_log_delta(eps, upper=False)
     g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps, min(math.exp(min(ld, 0.0)), 1.0)))
-    blk, _ = compose(led.steps, ordering, g)
+    blk, _ = compose(led, g)
     if blk is None:
         return math.inf
     return min(certified_delta(blk, eps), 1.0)
+
+
+def steer_log_sigma(q: float, T: int, delta: float, target: float,
+                    ordering: str = "max") -> Optional[tuple[float, float]]:
+    """Steering for noise calibration: (log sigma, slope) with the saddle-point steering
+    eps (:meth:`_Ledger.saddle_eps`, leading-order Lugannani-Rice on the steering CGF) of
+    T steps at rate q equal to ``target`` at ``delta``, and slope = -d log eps / d log
+    sigma there; None when it cannot be found. Each evaluation builds one steering PMF
+    (about 0.1 ms). An estimate: certified probes decide (``calibrate``)."""
+    o = 1 if ordering == "qp" else 0
+    lt = math.log(target)
+
+    def f(x: float) -> float:               # decreasing in x = log sigma
+        e = _ledger([(q, math.exp(-x), T)], o).saddle_eps(delta)[0]
+        return math.log(e) - lt if e > 0.0 and math.isfinite(e) else math.nan
+
+    x0, f0 = 0.0, f(0.0)
+    x1 = x0 + f0 / 1.5 if math.isfinite(f0) else math.nan
+    f1 = f(x1) if math.isfinite(x1) else math.nan
+    for _ in range(30):
+        if not (math.isfinite(f0) and math.isfinite(f1)) or f1 == f0:
+            return None
+        slope = (f1 - f0) / (x1 - x0)
+        if not slope < 0.0:
+            return None
+        x2 = x1 - f1 / slope
+        x2 = min(max(x2, x1 - 2.0), x1 + 2.0)   # at most a factor e^2 per step
+        x0, f0, x1, f1 = x1, f1, x2, f(x2)
+        if abs(x1 - x0) <= 1e-6:
+            return x1, -slope
+    return None
 
 
 def _tv_upper(steps) -> float:
@@ -867,7 +1161,7 @@ def _tv_upper(steps) -> float:
     with K the certified CGF ("pq", lam = 1e-3)."""
     tv = sum(n * q * math.erf(mu / (2.0 * math.sqrt(2.0))) for q, mu, n in steps) * (1.0 + 1e-12)
     lam = 1e-3
-    kl = sum(n * _mech(q, mu, 0).K_upper(lam) for q, mu, n in steps) / lam
+    kl = _ledger(steps, 0).K_upper(lam) / lam
     if math.isfinite(kl) and kl > 0.0:
         tv = min(tv, math.sqrt(-math.expm1(-kl)) * (1.0 + 1e-12))
     return tv
@@ -875,13 +1169,10 @@ def _tv_upper(steps) -> float:
 
 def _cert_chernoff_log_delta(steps, ordering: int, lam: float, eps: float) -> float:
     """log of the Chernoff bound T K(lam) - lam eps + log c(lam) on delta(eps), K from the
-    certified CGF (``_CertCGF``; closed form for q = 1)."""
-    k = 0.0
-    for q, mu, n in steps:
-        k += n * (_mech(q, mu, ordering).K_upper(lam))
-        if not math.isfinite(k):
-            return math.inf
-    return k - lam * eps + _chernoff_const(lam)
+    certified CGF (``_CertCGF``, of each steering group's dominating member; closed form
+    for q = 1)."""
+    k = _ledger(steps, ordering).K_upper(lam)
+    return k - lam * eps + _chernoff_const(lam) if math.isfinite(k) else math.inf
 
 
 def rdp_epsilon(steps, delta: float, ordering: str = "max") -> float:
@@ -894,7 +1185,7 @@ def rdp_epsilon(steps, delta: float, ordering: str = "max") -> float:
     best = 0.0
     for name in (("pq", "qp") if ordering == "max" else (ordering,)):
         o = ORDERINGS.index(name)
-        led = _Ledger(steps, o)
+        led = _ledger(steps, o)
         _, lam0 = led.chernoff_eps(delta)
         f = lambda lam: (_cert_chernoff_log_delta(steps, o, lam, 0.0) - math.log(delta)) / lam  # noqa: E731
         lams = lam0 * np.exp(np.linspace(-0.5, 0.5, 9))
@@ -909,7 +1200,7 @@ def rdp_delta(steps, eps: float, ordering: str = "max") -> float:
     best = 0.0
     for name in (("pq", "qp") if ordering == "max" else (ordering,)):
         o = ORDERINGS.index(name)
-        led = _Ledger(steps, o)
+        led = _ledger(steps, o)
         lam0 = led.chernoff_lam(eps)
         lams = lam0 * np.exp(np.linspace(-0.5, 0.5, 9))
         v = min(_cert_chernoff_log_delta(steps, o, float(x), eps) for x in lams)
@@ -955,7 +1246,7 @@ def epsilon_upper(steps, delta: float, rtol: float = DEFAULT_RTOL, ordering: str
     for name in names:
         o = ORDERINGS.index(name)
         if name == "qp" and vals and math.isfinite(vals[0]):
-            led = _Ledger(steps, 1)
+            led = _ledger(steps, 1)
             if led.chernoff_log_delta(vals[0], upper=True, upper_target=math.log(delta)) <= math.log(delta):
                 notes.append("ordering qp dismissed by a certified Chernoff bound")
                 continue
@@ -987,7 +1278,7 @@ def delta_upper(steps, eps: float, rtol: float = DEFAULT_RTOL, ordering: str = "
     best, notes, failed, steer = 0.0, [], False, 0.0
     for name in names:
         o = ORDERINGS.index(name)
-        led = _Ledger(steps, o)
+        led = _ledger(steps, o)
         if name == "qp" and best > 0.0:
             if led.chernoff_log_delta(eps, upper=True, upper_target=math.log(best)) <= math.log(best):
                 notes.append("ordering qp dismissed by a certified Chernoff bound")
@@ -1033,22 +1324,17 @@ class Bins(_OnGrid):
         return Bins(self.a.copy(), self.b.copy(), self.off, self.step, self.q0, self.lam,
                     self.logZ, self.count)
 
+    def mass(self) -> float:
+        return float(np.sum(self.a))
 
-def _widen(x: Bins, rel: float) -> None:
-    """Absorb a relative error ``rel`` of both arrays into the bounds."""
-    x.a *= 1.0 - rel - 2.0 * U
-    x.b *= 1.0 + rel + 2.0 * U
+    def scale(self, f: float) -> None:
+        self.a *= f
+        self.b *= f
 
-
-def _bins_normalise(x: Bins) -> None:
-    s = float(np.sum(x.a))
-    if s <= 0.0:
-        return
-    e = math.frexp(s)[1]
-    x.a *= 2.0 ** (-e)
-    x.b *= 2.0 ** (-e)
-    x.logZ += e * math.log(2.0)
-    _widen(x, 4.0 * U * (abs(x.logZ) + 1.0))
+    def absorb(self, rel: float) -> None:
+        """Absorb a relative error ``rel`` of both arrays into the bounds."""
+        self.a *= 1.0 - rel - 2.0 * U
+        self.b *= 1.0 + rel + 2.0 * U
 
 
 def _bins_cut(x: Bins, log_tau: float, log_b: float) -> None:
@@ -1075,7 +1361,7 @@ def _bins_regrid(x: Bins, step2: int) -> None:
     if len(keep):
         oa, ob = oa[:keep[-1] + 1], ob[:keep[-1] + 1]
     x.a, x.b, x.off, x.step = oa, ob, lo, step2
-    _widen(x, e)
+    x.absorb(e)
 
 
 def _bins_conv(x: Bins, y: Bins) -> Bins:
@@ -1089,7 +1375,7 @@ def _bins_conv(x: Bins, y: Bins) -> Bins:
         oa, ob = np.empty(n), np.empty(n)
         pld.conv_bins(x.a, x.b, y.a, y.b, x.h, x.lam, oa, ob)
         r = Bins(oa, ob, x.off + y.off, x.step, x.q0, x.lam, x.logZ + y.logZ, x.count + y.count)
-        _widen(r, 1.01 * (min(n1, n2) + 4) * U + (LIBM_ULPS_ + 2.0 * (x.lam + 1) * x.h) * U)
+        r.absorb(1.01 * (min(n1, n2) + 4) * U + (LIBM_ULPS_ + 2.0 * (x.lam + 1) * x.h) * U)
     else:
         n = n1 + n2 - 1
         M = 1 << (n - 1).bit_length()
@@ -1102,8 +1388,8 @@ def _bins_conv(x: Bins, y: Bins) -> Bins:
             np.maximum(z, 0.0, out=z)
             outs.append(z)
         r = Bins(outs[0], outs[1], x.off + y.off, x.step, x.q0, x.lam, x.logZ + y.logZ, x.count + y.count)
-        _widen(r, 16.0 * U)
-    _widen(r, 4.0 * U * (abs(x.logZ) + abs(y.logZ) + 1.0))
+        r.absorb(16.0 * U)
+    r.absorb(4.0 * U * (abs(x.logZ) + abs(y.logZ) + 1.0))
     return r
 
 
@@ -1117,7 +1403,7 @@ def _bins_merge(x: Bins, y: Bins, g: "Grid") -> Bins:
         if z.step != step:
             _bins_regrid(z, step)
     r = _bins_conv(x, y)
-    _bins_normalise(r)
+    _normalise(r)
     lc = math.log(r.count)
     _bins_cut(r, g.log_tau_unit + lc, g.log_b_unit + lc)
     _bins_regrid(r, max(step, g.step(r.count)))
@@ -1137,8 +1423,8 @@ def _bins_level0(q: float, mu: float, ordering: int, g: "Grid") -> Optional[Bins
     a, b = np.empty(n), np.empty(n)
     eta = pld.level0_bins(q, mu, ordering, off * g.q0, h, g.lam, K, a, b)
     x = Bins(a, b, off, g.K0, g.q0, g.lam, K, 1)
-    _widen(x, eta)
-    _bins_normalise(x)
+    x.absorb(eta)
+    _normalise(x)
     _bins_cut(x, g.log_tau_unit, g.log_b_unit)
     return x
 
@@ -1157,7 +1443,7 @@ def _bins_compose(steps, ordering: int, g: "Grid") -> Optional[Bins]:
             k += 1
             if (n >> k) > 0:
                 sq = _bins_conv(p, p)
-                _bins_normalise(sq)
+                _normalise(sq)
                 lc = math.log(sq.count)
                 _bins_cut(sq, g.log_tau_unit + lc, g.log_b_unit + lc)
                 _bins_regrid(sq, g.step(sq.count))
@@ -1215,7 +1501,7 @@ def epsilon_lower(steps, delta: float, rtol: float = DEFAULT_RTOL, ordering: str
         return None if upper.value > 0.0 else 0.0
     name = "qp" if ordering == "qp" else "pq"
     o = ORDERINGS.index(name)
-    led = _Ledger(steps, o)
+    led = _ledger(steps, o)
     nlev = _n_lev(led.steps, led.T)
     eps_u = upper.value
     lam = led.chernoff_lam(eps_u)

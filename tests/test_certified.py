@@ -367,10 +367,10 @@ def test_end_to_end_compiled_equals_twin(monkeypatch):
     row = next(r for r in ROWS if r["name"] == "pub22")
     steps = [(row["q"], 1.0 / row["sigma"], row["T"])]
     fast = C.epsilon_upper(steps, row["delta"]).value
-    C._CHAINS.clear(), C._COARSE.clear(), C._CERTS.clear()
+    C.clear_caches()
     monkeypatch.setattr(C, "pld", _pld_py)
     slow = C.epsilon_upper(steps, row["delta"]).value
-    C._CHAINS.clear(), C._COARSE.clear(), C._CERTS.clear()
+    C.clear_caches()
     assert slow == pytest.approx(fast, rel=1e-10)
 
 

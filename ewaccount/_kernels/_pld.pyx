@@ -2,7 +2,8 @@
 """Compiled kernels of the certified accountant (``ewaccount/certified.py``): the
 connect-the-dots (CTD) discretisation of one step's privacy-loss distribution (PLD) with
 rigorous relative error bounds, direct convolution, pessimistic re-gridding, window cuts,
-delta(eps) on a composed PLD, and the steering PMF.
+delta(eps) on a composed PLD, exponential moments for Chernoff windows, and the steering
+PMF.
 
 Every function here has a twin of the same name and signature in ``_pld_py.py``; the twin
 is the readable specification (its docstrings carry the maths), this file the fast path.
@@ -22,6 +23,8 @@ cdef double LIBM_ULPS = 4.0
 cdef double DYAD = 2.0 ** -46
 cdef double XMAX = 60.0
 cdef double FLUSH = 1e-200
+cdef double RHO_QUAD = 0.5
+cdef double CLOSED_OK = 1e-9
 cdef double LOG_SQRT_2PI = 0.9189385332046727
 cdef double SQRT1_2 = 0.7071067811865476
 cdef double NEG_INF = -INFINITY
@@ -337,18 +340,19 @@ cdef void ef_quad(double a, double b, double mu, double* r) noexcept nogil:
 
 
 cdef void ef(double a, double b, double mu, double* r) noexcept nogil:
-    """Best of the closed form and the quadrature for one cell."""
+    """The cheaper of the quadrature (narrow cells) and the closed form, the better of the
+    two where the closed form is poor (see the twin)."""
     cdef double w, rho
     cdef double c[4]
     cdef double qd[4]
     if isfinite(a):
         w = b - a
         rho = w * (mu + dmax(fabs(a), fabs(b)) + 1.0)
-        if rho <= 4.0:
+        if rho <= RHO_QUAD:
             ef_quad(a, b, mu, r)
             return
         ef_closed(a, b, mu, c)
-        if (c[1] > 1e-13 or c[3] > 1e-13) and rho <= 16.0:
+        if (c[1] > CLOSED_OK or c[3] > CLOSED_OK) and rho <= 16.0:
             ef_quad(a, b, mu, qd)
             if qd[1] < c[1]:
                 r[0] = qd[0]
@@ -431,6 +435,8 @@ cdef struct L0:
     char* have
     double* acc
     double* racc
+    double* lh                 # log(1 - e^{-H}), log(e^H - 1) of a cell of w steps at 2w, 2w+1
+
 
 
 cdef inline void add_term(L0* c, Py_ssize_t j, double lv, double rel) noexcept nogil:
@@ -466,87 +472,81 @@ cdef inline void gx(L0* c, Py_ssize_t j) noexcept nogil:
     c.have[j] = 1
 
 
+cdef inline void numer(L0* c, Py_ssize_t j, double lscale, double x, double lI, double rI,
+                       double lfall, double lslack, double lh) noexcept nogil:
+    """One CTD numerator of a cell onto grid point j (see the twin's ``numer``)."""
+    cdef double lv, r
+    if lI > NEG_INF:
+        lv = lscale + c.lq + c.mu * x - c.hm2 + lI
+        r = rI + 2 * U * (fabs(lscale) + fabs(c.lq) + fabs(c.mu * x) + c.hm2) + LIBM_ULPS * U
+    else:
+        lv = lfall
+        r = 4 * U
+    if lslack > NEG_INF:
+        lv = lse(lv, lslack)
+    add_term(c, j, lv - lh, r + 3 * U)
+
+
+cdef inline void numer_open(L0* c, Py_ssize_t j, double lscale, double g, double rg, double b,
+                            double lh) noexcept nogil:
+    """The E-type numerator of the cell (-inf, b] (see the twin's ``numer_open``)."""
+    cdef double lpb, epb, lpm, epm, lv, r
+    lpb = lphi(b, &epb)
+    lpm = lphi(b - c.mu, &epm)
+    lv = lscale + c.lq + lpm
+    r = epm + 2 * U * (fabs(lscale) + 2.0)
+    if g > 0.0 and g != INFINITY:
+        lv = lse(lv, log(g) + lpb)
+        r = dmax(r, epb + 4 * U + rg)
+    add_term(c, j, lv - lh, r + 3 * U)
+
+
 cdef void cell(L0* c, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
     """CTD of the x-cell between grid points j0 < j1 onto them (see the twin)."""
-    cdef double H = (j1 - j0) * c.h, lh_hi, lh_lo, l0, l1, a, b, lbeta, g, lpb, epb, lpm, epm
-    cdef double lv, r, pre, rpre, lQ, mu = c.mu, q = c.q, lq = c.lq, hm2 = c.hm2
+    cdef double H = (j1 - j0) * c.h, lh_hi, lh_lo, l0, l1, a, b, lbeta, lB, lfall, lslack, g
+    cdef int pq = c.ordering == 0
     cdef double e4[4]
-    lh_hi = log(-expm1(-H))
-    lh_lo = log(expm1(H))
+    if c.lh[2 * (j1 - j0)] != c.lh[2 * (j1 - j0)]:        # NaN: not computed yet
+        c.lh[2 * (j1 - j0)] = log(-expm1(-H))
+        c.lh[2 * (j1 - j0) + 1] = log(expm1(H))
+    lh_hi = c.lh[2 * (j1 - j0)]
+    lh_lo = c.lh[2 * (j1 - j0) + 1]
     l0 = c.o + j0 * c.h
     l1 = c.o + j1 * c.h
-    if c.ordering == 0:
+    if pq:
         a = c.X[j0]
         b = c.X[j1]
-        if not a < b:
-            return
-        lbeta = lbeta_up(a, b)
-        ef(a, b, mu, e4)
-        if a == NEG_INF:
-            g = -(expm1(l0) + q)
-            lpb = lphi(b, &epb)
-            lpm = lphi(b - mu, &epm)
-            lv = lq + lpm
-            r = epm + 2 * U
-            if g > 0.0:
-                lv = lse(lv, log(g) + lpb)
-                r = dmax(r, epb + 4 * U + 2 * U * (fabs(l0) + 1.0) / dmax(g, 1e-300) * exp(l0))
-            add_term(c, j1, lv - lh_hi, r + 3 * U)
-        else:
-            pre = lq + mu * a - hm2
-            rpre = 2 * U * (fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
-            if e4[0] > NEG_INF:
-                add_term(c, j1, pre + e4[0] - lh_hi, e4[1] + rpre + 3 * U)
-            elif e4[1] == INFINITY:
-                add_term(c, j1, l1 + log(-expm1(-H)) + lbeta - lh_hi, 4 * U)
-        pre = lq + mu * b - hm2
-        rpre = 2 * U * (fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
-        if e4[2] > NEG_INF:
-            lv = pre + e4[2]
-            r = e4[3] + rpre
-        else:
-            lv = l1 + log(-expm1(-H)) + lbeta
-            r = 4 * U
-        if c.D[j1] > 0.0:
-            lv = lse(lv, l1 + log1mexp(c.D[j1]) + lbeta + 4 * U)
-        add_term(c, j0, lv - lh_lo, r + 3 * U)
-        return
-    b = c.X[j0]
-    a = c.X[j1]
+    else:
+        a = c.X[j1]
+        b = c.X[j0]
     if not a < b:
         return
     lbeta = lbeta_up(a, b)
-    ef(a, b, mu, e4)
-    pre = l0 + lq + mu * b - hm2
-    rpre = 2 * U * (fabs(l0) + fabs(lq) + fabs(mu * b) + hm2) + LIBM_ULPS * U
-    if e4[2] > NEG_INF:
-        add_term(c, j1, pre + e4[2] - lh_hi, e4[3] + rpre + 3 * U)
-    else:
-        lQ = lse(c.l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
-        add_term(c, j1, l1 + log(-expm1(-H)) + lQ + 4 * U - lh_hi, 4 * U)
-    if a == NEG_INF:
-        g = expm1(l1 + c.l1q) if q < 1.0 else INFINITY
-        lpb = lphi(b, &epb)
-        lpm = lphi(b - mu, &epm)
-        lv = l1 + lq + lpm
-        r = epm + 2 * U * (fabs(l1) + 2)
-        if g > 0.0 and g != INFINITY:
-            lv = lse(lv, log(g) + lpb)
-            r = dmax(r, epb + 4 * U + 2 * U * (fabs(l1) + 2) / dmin(1.0, g))
-        add_term(c, j0, lv - lh_lo, r + 3 * U)
-        return
-    pre = l1 + lq + mu * a - hm2
-    rpre = 2 * U * (fabs(l1) + fabs(lq) + fabs(mu * a) + hm2) + LIBM_ULPS * U
-    if e4[0] > NEG_INF:
-        lv = pre + e4[0]
-        r = e4[1] + rpre
-    else:
-        lQ = lse(c.l1q + lbeta if q < 1.0 else NEG_INF, lq + lbeta_up(a - mu, b - mu))
-        lv = l1 + log(-expm1(-H)) + lQ + 4 * U
-        r = 4 * U
+    ef(a, b, c.mu, e4)
+    lfall = NEG_INF
+    if e4[0] == NEG_INF or e4[2] == NEG_INF:
+        if pq:
+            lB = lbeta
+        else:
+            lB = lse(c.l1q + lbeta if c.q < 1.0 else NEG_INF, c.lq + lbeta_up(a - c.mu, b - c.mu)) + 4 * U
+        lfall = l1 + log(-expm1(-H)) + lB
+    lslack = NEG_INF
     if c.D[j1] > 0.0:
-        lv = lse(lv, l1 + c.LX[j1] + log1mexp(c.D[j1]) + lbeta + 4 * U)
-    add_term(c, j0, lv - lh_lo, r + 3 * U)
+        lslack = l1 + (0.0 if pq else c.LX[j1]) + log1mexp(c.D[j1]) + lbeta + 4 * U
+    if pq:
+        if a == NEG_INF:
+            g = -(expm1(l0) + c.q)
+            numer_open(c, j1, 0.0, g, 2 * U * (fabs(l0) + 1.0) / dmax(g, 1e-300) * exp(l0), b, lh_hi)
+        else:
+            numer(c, j1, 0.0, a, e4[0], e4[1], lfall, NEG_INF, lh_hi)
+        numer(c, j0, 0.0, b, e4[2], e4[3], lfall, lslack, lh_lo)
+    else:
+        numer(c, j1, l0, b, e4[2], e4[3], lfall, NEG_INF, lh_hi)
+        if a == NEG_INF:
+            g = expm1(l1 + c.l1q) if c.q < 1.0 else INFINITY
+            numer_open(c, j0, l1, g, 2 * U * (fabs(l1) + 2.0) / dmin(1.0, g), b, lh_lo)
+        else:
+            numer(c, j0, l1, a, e4[0], e4[1], lfall, lslack, lh_lo)
 
 
 cdef int level0_c(double q, double mu, int ordering, double o, double h, double lam, double shift,
@@ -576,14 +576,17 @@ cdef int level0_c(double q, double mu, int ordering, double o, double h, double 
     c.acc = <double*> malloc(n * sizeof(double))
     c.racc = <double*> malloc(n * sizeof(double))
     logp = <double*> malloc((nb + 1) * sizeof(double))
+    c.lh = <double*> malloc((2 * K + 2) * sizeof(double))
     if c.X == NULL or c.LX == NULL or c.D == NULL or c.have == NULL or c.acc == NULL or c.racc == NULL \
-            or logp == NULL:
-        free(c.X); free(c.LX); free(c.D); free(c.have); free(c.acc); free(c.racc); free(logp)
+            or logp == NULL or c.lh == NULL:
+        free(c.X); free(c.LX); free(c.D); free(c.have); free(c.acc); free(c.racc); free(logp); free(c.lh)
         return 2
     for j in range(n):
         c.have[j] = 0
         c.acc[j] = 0.0
         c.racc[j] = 0.0
+    for j in range(2 * K + 2):
+        c.lh[j] = NAN
     # block edges 0, K, 2K, ..., and n - 1
     for i in range(nb):
         gx(&c, i * K)
@@ -620,7 +623,7 @@ cdef int level0_c(double q, double mu, int ordering, double o, double h, double 
         k = 1
         if K > 1 and j1 - j0 == K and m > NEG_INF:
             p = exp(logp[i] - m) / tot if logp[i] > NEG_INF else 0.0
-            while k < K and p * ((2 * k) * (2 * k) - 1) <= var_budget / nb:
+            while k < K and p * ((2 * k) * (2 * k) - 1) <= var_budget / nb and (lam + 1.0) * 2 * k * h <= 1.0:
                 k *= 2
         j = j0
         while j < j1:
@@ -661,7 +664,7 @@ cdef int level0_c(double q, double mu, int ordering, double o, double h, double 
     res[1] = log_tail
     res[2] = log_tail_a
     res[3] = eta + 2.0 * LIBM_ULPS * U
-    free(c.X); free(c.LX); free(c.D); free(c.have); free(c.acc); free(c.racc); free(logp)
+    free(c.X); free(c.LX); free(c.D); free(c.have); free(c.acc); free(c.racc); free(logp); free(c.lh)
     return 0
 
 
@@ -814,83 +817,134 @@ def conv(const double[::1] a, const double[::1] b, double[::1] out):
                 po[j] += ai * pb[j]
 
 
-def regrid(const double[::1] c, long long off, long long step, long long off2, long long step2,
-           double q0, double lam, double[::1] out):
-    """Pessimistic CTD re-gridding onto (off2 + k step2) q0; returns the relative error bound."""
-    cdef Py_ssize_t n = c.shape[0], n2 = out.shape[0], i
-    cdef double H = step2 * q0, eH, emH, ci, s
+cdef double regrid_c(const double* c, Py_ssize_t n, long long off, long long step, long long off2,
+                     long long step2, double q0, double lam, double* out, Py_ssize_t n2,
+                     double* wlo) noexcept nogil:
+    """``regrid`` on raw arrays; wlo: scratch of 2 step2 doubles for the weight table, or
+    NULL (no table)."""
+    cdef Py_ssize_t i
+    cdef double H = step2 * q0, eH, emH, ci, s, wl, wh
     cdef long long p, k, r, m, lowest
-    with nogil:
-        eH = expm1(H)
-        emH = expm1(-H)
-        for i in range(n2):
-            out[i] = 0.0
-        for i in range(n):
-            ci = c[i]
-            if ci == 0.0:
-                continue
-            p = off + i * step - off2
-            if p <= 0:
-                out[0] += ci * exp(lam * (-p) * q0)
-                continue
-            k = p // step2
-            r = p - k * step2
-            if r == 0:
-                out[k] += ci
-                continue
+    cdef double* whi = wlo + step2 if wlo != NULL else NULL
+    eH = expm1(H)
+    emH = expm1(-H)
+    if wlo != NULL:
+        for i in range(step2):
+            wlo[i] = -1.0          # not computed yet (weights are >= 0)
+    for i in range(n2):
+        out[i] = 0.0
+    for i in range(n):
+        ci = c[i]
+        if ci == 0.0:
+            continue
+        p = off + i * step - off2
+        if p <= 0:
+            out[0] += ci * exp(lam * (-p) * q0)
+            continue
+        k = p // step2
+        r = p - k * step2
+        if r == 0:
+            out[k] += ci
+            continue
+        if wlo != NULL and wlo[r] >= 0.0:
+            wl = wlo[r]
+            wh = whi[r]
+        else:
             s = r * q0
-            out[k] += ci * exp(-lam * s) * (expm1(H - s) / eH)
-            out[k + 1] += ci * exp(lam * (H - s)) * (expm1(-s) / emH)
+            wl = exp(-lam * s) * (expm1(H - s) / eH)
+            wh = exp(lam * (H - s)) * (expm1(-s) / emH)
+            if wlo != NULL:
+                wlo[r] = wl
+                whi[r] = wh
+        out[k] += ci * wl
+        out[k + 1] += ci * wh
     m = step2 // (step if step > 1 else 1) + 3
     lowest = off2 - off if off2 > off else 0
     return (2.0 * LIBM_ULPS + 8.0 + 2.0 * lam * H + 2.0 * lam * lowest * q0) * U + 1.01 * m * U
+
+
+cdef double regrid_table(const double* c, Py_ssize_t n, long long off, long long step, long long off2,
+                         long long step2, double q0, double lam, double* out, Py_ssize_t n2) except? -1.0:
+    """``regrid_c`` with the weight table when there are more points than offsets."""
+    cdef double* wlo = NULL
+    cdef double e
+    if n > step2:
+        wlo = <double*> malloc(2 * step2 * sizeof(double))
+        if wlo == NULL:
+            raise MemoryError("regrid: allocation failed")
+    with nogil:
+        e = regrid_c(c, n, off, step, off2, step2, q0, lam, out, n2, wlo)
+    free(wlo)
+    return e
+
+
+def regrid(const double[::1] c, long long off, long long step, long long off2, long long step2,
+           double q0, double lam, double[::1] out):
+    """Pessimistic CTD re-gridding onto (off2 + k step2) q0; returns the relative error bound.
+    The two weights of a point depend only on its offset r = p mod step2: when there are
+    more points than offsets they are tabulated once per offset (same values)."""
+    if c.shape[0] == 0:
+        out[:] = 0.0
+        return regrid_c(NULL, 0, off, step, off2, step2, q0, lam, &out[0], out.shape[0], NULL)
+    return regrid_table(&c[0], c.shape[0], off, step, off2, step2, q0, lam, &out[0], out.shape[0])
+
+
+cdef void cut_c(const double* c, Py_ssize_t n, double o, double h, double logZ, double lam,
+                double log_tau, double log_b, double* out, Py_ssize_t* jj) noexcept nogil:
+    """``cut_window`` on a raw array: jj[0], jj[1] = (j0, j1), out[:4] as there."""
+    cdef Py_ssize_t i, j0, jd, ja
+    cdef double tot = 0.0, lim, s0 = 0.0, s1 = 0.0, f, T = 0.0, Tn, grow
+    for i in range(n):
+        tot += c[i]
+    lim = exp(log_tau) * tot
+    j0 = 0
+    while j0 < n - 1 and s0 + c[j0] <= lim:
+        s0 += c[j0]
+        j0 += 1
+    jd = n - 1
+    while jd > j0 and s1 + c[jd] <= lim:
+        s1 += c[jd]
+        jd -= 1
+    f = exp(-lam * h)
+    ja = n - 1
+    while ja > j0:
+        Tn = f * (T + c[ja])
+        if Tn > 0.0 and log(Tn) + logZ - lam * (o + (ja - 1) * h) > log_b:
+            break
+        T = Tn
+        ja -= 1
+    grow = 1.0 + (n + 4) * (LIBM_ULPS + 3.0 + lam * h) * U
+    out[0] = s0 * (1.0 + (n + 2) * U)
+    if ja < jd:
+        s1 = 0.0
+        for i in range(ja + 1, n):
+            s1 += c[i]
+        out[1] = s1 * (1.0 + (n + 2) * U)
+        if T > 0.0:
+            out[2] = exp(log(T) + logZ - lam * (o + ja * h)) * grow * (
+                1.0 + 8.0 * U * (fabs(logZ) + fabs(lam * (o + ja * h)) + 1.0))
+        else:
+            out[2] = 0.0
+        out[3] = 1.0
+        jd = ja
+    else:
+        out[1] = s1 * (1.0 + (n + 2) * U)
+        out[2] = 0.0
+        out[3] = 0.0
+    jj[0] = j0
+    jj[1] = jd
 
 
 def cut_window(const double[::1] c, double o, double h, double logZ, double lam, double log_tau,
                double log_b, double[::1] out):
     """(j0, j1): head and tail cuts (see the twin); out[:4] = dropped head, dropped tail
     (tilted), A-mass of the dropped tail, 1.0 if the tail goes to +infinity."""
-    cdef Py_ssize_t n = c.shape[0], i, j0, jd, ja
-    cdef double tot = 0.0, lim, s0 = 0.0, s1 = 0.0, f, T = 0.0, Tn, grow
+    cdef Py_ssize_t jj[2]
+    if c.shape[0] == 0:
+        raise ValueError("cut_window: empty array")
     with nogil:
-        for i in range(n):
-            tot += c[i]
-        lim = exp(log_tau) * tot
-        j0 = 0
-        while j0 < n - 1 and s0 + c[j0] <= lim:
-            s0 += c[j0]
-            j0 += 1
-        jd = n - 1
-        while jd > j0 and s1 + c[jd] <= lim:
-            s1 += c[jd]
-            jd -= 1
-        f = exp(-lam * h)
-        ja = n - 1
-        while ja > j0:
-            Tn = f * (T + c[ja])
-            if Tn > 0.0 and log(Tn) + logZ - lam * (o + (ja - 1) * h) > log_b:
-                break
-            T = Tn
-            ja -= 1
-        grow = 1.0 + (n + 4) * (LIBM_ULPS + 3.0 + lam * h) * U
-        out[0] = s0 * (1.0 + (n + 2) * U)
-        if ja < jd:
-            s1 = 0.0
-            for i in range(ja + 1, n):
-                s1 += c[i]
-            out[1] = s1 * (1.0 + (n + 2) * U)
-            if T > 0.0:
-                out[2] = exp(log(T) + logZ - lam * (o + ja * h)) * grow * (
-                    1.0 + 8.0 * U * (fabs(logZ) + fabs(lam * (o + ja * h)) + 1.0))
-            else:
-                out[2] = 0.0
-            out[3] = 1.0
-            jd = ja
-        else:
-            out[1] = s1 * (1.0 + (n + 2) * U)
-            out[2] = 0.0
-            out[3] = 0.0
-    return j0, jd
+        cut_c(&c[0], c.shape[0], o, h, logZ, lam, log_tau, log_b, &out[0], jj)
+    return jj[0], jj[1]
 
 
 # ---------------------------------------------------------------------------------------
@@ -959,6 +1013,36 @@ def log_btail(const double[::1] c, double o, double h, double logZ, double lam, 
             if l > eps and c[i] > 0.0:
                 s += c[i] * exp(-(lam + 1.0) * (l - eps))
     return (log(s) if s > 0.0 else NEG_INF) + logZ - (lam + 1.0) * eps
+
+
+def log_mgf(const double[::1] flat, const long long[::1] starts, double t, double[::1] out):
+    """out[j] >= log sum_i c_i e^{t i} for the blocks c = flat[starts[j]:starts[j+1]] (see
+    the twin); -inf for a block of zeros."""
+    cdef Py_ssize_t nb = starts.shape[0] - 1, j
+    cdef long long i, a, b, n
+    cdef double r, v, base, rel
+    with nogil:
+        r = exp(-fabs(t))
+        for j in range(nb):
+            a = starts[j]
+            b = starts[j + 1]
+            n = b - a
+            v = 0.0
+            if t >= 0.0:
+                for i in range(a, b):
+                    v = v * r + flat[i]
+                base = t * (n - 1)
+            else:
+                i = b - 1
+                while i >= a:
+                    v = v * r + flat[i]
+                    i -= 1
+                base = 0.0
+            if not v > 0.0:
+                out[j] = NEG_INF
+                continue
+            rel = (2.0 * n + (n + 1) * LIBM_ULPS + 4.0) * U * 1.01
+            out[j] = log(v) + base + log1p(rel) + 2.0 * U * (fabs(log(v)) + 2.0 * fabs(base) + 1.0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1200,19 +1284,22 @@ def squash(const double[::1] c, long long off, long long step, double q0, double
            double log_tau, double log_b, long long step2, double[::1] info):
     """Scale by 2^-e (sum in [1/2, 1)), ``cut_window``, then ``regrid`` onto step2; returns
     the new array and fills info[:8] (see the twin)."""
-    cdef Py_ssize_t n = c.shape[0], i, j0, j1, m, n2, k
-    cdef double tot = 0.0, sc
+    cdef Py_ssize_t n = c.shape[0], i, m, n2, k
+    cdef Py_ssize_t jj[2]
+    cdef double tot = 0.0, sc, flushed = 0.0, v, err = 0.0
+    cdef double buf[4]
     cdef int e = 0
     cdef long long noff, lo, top
-    for i in range(n):
-        tot += c[i]
-    if tot > 0.0:
-        frexp(tot, &e)
-    sc = ldexp(1.0, -e)
+    if n == 0:
+        raise ValueError("squash: empty array")
     part = _np.empty(n)
     cdef double[::1] pv = part
-    cdef double flushed = 0.0, v
     with nogil:
+        for i in range(n):
+            tot += c[i]
+        if tot > 0.0:
+            frexp(tot, &e)
+        sc = ldexp(1.0, -e)
         for i in range(n):
             v = c[i] * sc
             if v < FLUSH:           # joins the deficit (subnormals slow everything down)
@@ -1220,9 +1307,10 @@ def squash(const double[::1] c, long long off, long long step, double q0, double
                 v = 0.0
             pv[i] = v
         flushed *= 1.0 + (n + 2) * U
-    buf = _np.empty(4)
-    j0, j1 = cut_window(pv, off * q0, step * q0, logZ + e * 0.6931471805599453, lam, log_tau, log_b, buf)
-    noff = off + j0 * step
+        cut_c(&pv[0], n, off * q0, step * q0, logZ + e * 0.6931471805599453, lam, log_tau, log_b,
+              buf, jj)
+    noff = off + jj[0] * step
+    m = jj[1] - jj[0] + 1
     info[0] = e
     info[2] = buf[0] + flushed
     info[3] = buf[1]
@@ -1232,17 +1320,17 @@ def squash(const double[::1] c, long long off, long long step, double q0, double
     if step2 == step:
         info[1] = noff
         info[6] = 0.0
-        return part[j0:j1 + 1].copy()
+        return part[jj[0]:jj[1] + 1]
     lo = noff // step2                    # C division truncates: floor it
     if lo * step2 > noff:
         lo -= 1
     lo *= step2
-    top = noff + (j1 - j0) * step
+    top = noff + (m - 1) * step
     n2 = (top - lo) // step2 + 2
     out = _np.empty(n2)
-    info[6] = regrid(part[j0:j1 + 1], noff, step, lo, step2, q0, lam, out)
-    info[1] = lo
     cdef double[::1] ov = out
+    info[6] = regrid_table(&pv[jj[0]], m, noff, step, lo, step2, q0, lam, &ov[0], n2)
+    info[1] = lo
     k = n2
     while k > 1 and ov[k - 1] == 0.0:
         k -= 1

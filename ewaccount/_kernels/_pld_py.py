@@ -6,7 +6,8 @@ connect-the-dots (CTD) discretisation of one step's privacy-loss distribution (P
 rigorous relative error bounds (``level0``, its window ``level0_window`` and the closed-form
 tail bounds), direct convolution (``conv``), pessimistic re-gridding (``regrid``), the
 window cuts (``cut_window``), delta(eps) on a composed PLD (``log_delta_at``,
-``eps_solve``, ``log_btail``), the merged bins of the lower bound (``level0_bins``,
+``eps_solve``, ``log_btail``), exponential moments of stored PLDs for Chernoff windows
+(``log_mgf``), the merged bins of the lower bound (``level0_bins``,
 ``conv_bins``, ``regrid_bins``, ``log_delta_lower``) and the steering PMF
 (``merged_pmf``, ``pmf_cgf``). ``certified.py`` holds the validity argument; this file is
 the readable specification of the kernels.
@@ -33,6 +34,8 @@ LIBM_ULPS = 4.0
 DYAD = 2.0 ** -46          # x-grid quantum (|x| < 64): differences of cell ends are exact
 XMAX = 60.0                # |x| beyond which every normal mass is below 1e-780
 FLUSH = 1e-200             # squash: entries below this share of the total join the deficit
+RHO_QUAD = 0.5             # cells narrower than this (rho) are integrated by quadrature
+CLOSED_OK = 1e-9           # a closed form with a larger relative error bound is checked by quadrature
 LOG_SQRT_2PI = 0.9189385332046727
 SQRT1_2 = 0.7071067811865476
 NEG_INF = -math.inf
@@ -266,14 +269,19 @@ def _ef_quad(a: float, b: float, mu: float):
 
 
 def _ef(a: float, b: float, mu: float):
-    """Best of the closed form and the quadrature for one cell: (lE, rE, lF, rF)."""
+    """(lE, rE, lF, rF) of one cell by the cheaper method: the quadrature for narrow cells
+    (rho = w (mu + max|x| + 1) <= RHO_QUAD, one or two panels), the closed form otherwise,
+    and the better of the two, component by component, where the closed form's bound
+    exceeds CLOSED_OK (its differences cancel when the cell is narrow) and rho <= 16.
+    Either is a rigorous bound; level 0 charges relative errors above its cap to the
+    deficit in absolute terms (``level0``)."""
     if math.isfinite(a):
         w = b - a
         rho = w * (mu + max(abs(a), abs(b)) + 1.0)
-        if rho <= 4.0:
+        if rho <= RHO_QUAD:
             return _ef_quad(a, b, mu)
         c = _ef_closed(a, b, mu)
-        if (c[1] > 1e-13 or c[3] > 1e-13) and rho <= 16.0:
+        if (c[1] > CLOSED_OK or c[3] > CLOSED_OK) and rho <= 16.0:
             qd = _ef_quad(a, b, mu)
             e = (qd[0], qd[1]) if qd[1] < c[1] else (c[0], c[1])
             f = (qd[2], qd[3]) if qd[3] < c[3] else (c[2], c[3])
@@ -403,83 +411,85 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
         acc[j] += math.exp(arg)
         racc[j] = max(racc[j], rel)
 
+    lhw = {}                               # per cell width: log(1 - e^{-H}), log(e^H - 1)
+
+    def numer(j, lscale, x, lI, rI, lfall, lslack, lh):
+        """One CTD numerator onto grid point j, both orderings: N <= e^{lscale} q e^{u(x)} I
+        with I = E or F of the cell (log lI, relative error rI; u(x) = mu x - mu^2/2), or,
+        where I is unresolved (lI = -inf), the bound e^{lfall} = (e^{l_j1} - e^{l_j0}) B(cell);
+        plus the slack term e^{lslack} (-inf: none). Enters as N / (1 - e^{-H}) (lh)."""
+        if lI > NEG_INF:
+            lv = lscale + lq + mu * x - hm2 + lI
+            r = rI + 2 * U * (abs(lscale) + abs(lq) + abs(mu * x) + hm2) + LIBM_ULPS * U
+        else:
+            lv, r = lfall, 4 * U
+        if lslack > NEG_INF:
+            lv = _lse(lv, lslack)
+        add(j, lv - lh, r + 3 * U)
+
+    def numer_open(j, lscale, g, rg, b, lh):
+        """The E-type numerator of the cell x in (-inf, b]: N <= e^{lscale} q Phi(b - mu) +
+        max(g, 0) Phi(b) (g with relative error rg)."""
+        lpb, epb = _lphi(b)
+        lpm, epm = _lphi(b - mu)
+        lv = lscale + lq + lpm
+        r = epm + 2 * U * (abs(lscale) + 2.0)
+        if 0.0 < g < math.inf:
+            lv = _lse(lv, math.log(g) + lpb)
+            r = max(r, epb + 4 * U + rg)
+        add(j, lv - lh, r + 3 * U)
+
     def cell(j0, j1):
+        """CTD of the x-cell [a, b] between grid points j0 < j1 onto them, both orderings
+        with swapped roles. With u(x) = mu x - mu^2/2 (L = log(1 - q + q e^u)):
+
+        * "pq" (B = P, x-cell [X_j0, X_j1]): N_hi = int (e^L - e^{l_j0}) dP
+          <= q e^{u(a)} E(a, b) (e^L - e^{L(a)} = q e^{u(a)} expm1(mu (x - a)), L(a) <= l_j0),
+          or for a = -inf exactly (1 - q - e^{l_j0}) Phi(b) + q Phi(b - mu);
+          N_lo = int (e^{l_j1} - e^L) dP <= q e^{u(b)} F(a, b) + e^{l_j1}(1 - e^{-d}) P(cell),
+          d = l_j1 - L(b) >= 0 the slack of the dyadic end point.
+        * "qp" (B = Q, L' = -L, x-cell [Y_j1, Y_j0]; dQ = e^L dP): N_hi = int (1 -
+          e^{l_j0 + L}) dP <= e^{l_j0} q e^{u(b)} F(a, b) (L'(b) <= l_j0); N_lo =
+          e^{l_j1} int (e^L - e^{-l_j1}) dP <= e^{l_j1} q e^{u(a)} E(a, b) +
+          e^{l_j1 + L(a)}(1 - e^{-d}) P(cell), d = l_j1 - L'(a), or for a = -inf exactly
+          e^{l_j1} q Phi(b - mu) + (e^{l_j1}(1 - q) - 1) Phi(b).
+
+        So E (growing from a) goes to j1 in "pq" and, scaled by e^{l_j1}, to j0 in "qp"; F
+        (from b) to j0 in "pq" and, scaled by e^{l_j0}, to j1 in "qp"."""
         H = (j1 - j0) * h
-        lh_hi = math.log(-math.expm1(-H))
-        lh_lo = math.log(math.expm1(H))
+        if j1 - j0 not in lhw:
+            lhw[j1 - j0] = (math.log(-math.expm1(-H)), math.log(math.expm1(H)))
+        lh_hi, lh_lo = lhw[j1 - j0]
         l0 = o + j0 * h
         l1 = o + j1 * h
-        if ordering == 0:
-            a, b = X[j0], X[j1]
-            if not a < b:
-                return
-            lbeta = _lbeta_up(a, b)
-            lE, rE, lF, rF = _ef(a, b, mu)
-            if a == NEG_INF:
-                # N_hi <= max(0, 1 - q - e^{l_j0}) Phi(b) + q Phi(b - mu)
-                g = -(math.expm1(l0) + q)
-                lpb, epb = _lphi(b)
-                lpm, epm = _lphi(b - mu)
-                lv = lq + lpm
-                r = epm + 2 * U
-                if g > 0.0:
-                    lv = _lse(lv, math.log(g) + lpb)
-                    r = max(r, epb + 4 * U + 2 * U * (abs(l0) + 1.0) / max(g, 1e-300) * math.exp(l0))
-                add(j1, lv - lh_hi, r + 3 * U)
-            else:
-                pre = lq + mu * a - hm2
-                rpre = 2 * U * (abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
-                if lE > NEG_INF:
-                    add(j1, pre + lE - lh_hi, rE + rpre + 3 * U)
-                elif rE == math.inf:
-                    # unresolved: N_hi <= (e^{l_j1} - e^{l_j0}) beta
-                    add(j1, l1 + math.log(-math.expm1(-H)) + lbeta - lh_hi, 4 * U)
-            pre = lq + mu * b - hm2
-            rpre = 2 * U * (abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
-            lv, r = NEG_INF, 0.0
-            if lF > NEG_INF:
-                lv, r = pre + lF, rF + rpre
-            else:
-                lv, r = l1 + math.log(-math.expm1(-H)) + lbeta, 4 * U
-            if D[j1] > 0.0:
-                lv = _lse(lv, l1 + _log1mexp(D[j1]) + lbeta + 4 * U)
-            add(j0, lv - lh_lo, r + 3 * U)
-            return
-        b, a = X[j0], X[j1]               # cell x in [Y_j1, Y_j0]
+        pq = ordering == 0
+        a, b = (X[j0], X[j1]) if pq else (X[j1], X[j0])
         if not a < b:
             return
         lbeta = _lbeta_up(a, b)
         lE, rE, lF, rF = _ef(a, b, mu)
-        # N_hi <= e^{l_j0} q e^{u(Y_j0)} F(Y_j1, Y_j0)  -> entry j1
-        pre = l0 + lq + mu * b - hm2
-        rpre = 2 * U * (abs(l0) + abs(lq) + abs(mu * b) + hm2) + LIBM_ULPS * U
-        if lF > NEG_INF:
-            add(j1, pre + lF - lh_hi, rF + rpre + 3 * U)
-        else:
-            lQ = _lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
-            add(j1, l1 + math.log(-math.expm1(-H)) + lQ + 4 * U - lh_hi, 4 * U)
-        # N_lo -> entry j0
-        if a == NEG_INF:
-            g = math.expm1(l1 + l1q) if q < 1.0 else math.inf
-            lpb, epb = _lphi(b)
-            lpm, epm = _lphi(b - mu)
-            lv = l1 + lq + lpm
-            r = epm + 2 * U * (abs(l1) + 2)
-            if 0.0 < g < math.inf:
-                lv = _lse(lv, math.log(g) + lpb)
-                r = max(r, epb + 4 * U + 2 * U * (abs(l1) + 2) / min(1.0, g))
-            add(j0, lv - lh_lo, r + 3 * U)
-            return
-        pre = l1 + lq + mu * a - hm2
-        rpre = 2 * U * (abs(l1) + abs(lq) + abs(mu * a) + hm2) + LIBM_ULPS * U
-        if lE > NEG_INF:
-            lv, r = pre + lE, rE + rpre
-        else:
-            lQ = _lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu))
-            lv, r = l1 + math.log(-math.expm1(-H)) + lQ + 4 * U, 4 * U
+        lfall = NEG_INF
+        if lE == NEG_INF or lF == NEG_INF:
+            # unresolved: N <= (e^{l_j1} - e^{l_j0}) B(cell)
+            lB = lbeta if pq else _lse(l1q + lbeta if q < 1.0 else NEG_INF, lq + _lbeta_up(a - mu, b - mu)) + 4 * U
+            lfall = l1 + math.log(-math.expm1(-H)) + lB
+        lslack = NEG_INF
         if D[j1] > 0.0:
-            lv = _lse(lv, l1 + LX[j1] + _log1mexp(D[j1]) + lbeta + 4 * U)
-        add(j0, lv - lh_lo, r + 3 * U)
+            lslack = l1 + (0.0 if pq else LX[j1]) + _log1mexp(D[j1]) + lbeta + 4 * U
+        if pq:
+            if a == NEG_INF:
+                g = -(math.expm1(l0) + q)
+                numer_open(j1, 0.0, g, 2 * U * (abs(l0) + 1.0) / max(g, 1e-300) * math.exp(l0), b, lh_hi)
+            else:
+                numer(j1, 0.0, a, lE, rE, lfall, NEG_INF, lh_hi)
+            numer(j0, 0.0, b, lF, rF, lfall, lslack, lh_lo)
+        else:
+            numer(j1, l0, b, lF, rF, lfall, NEG_INF, lh_hi)
+            if a == NEG_INF:
+                g = math.expm1(l1 + l1q) if q < 1.0 else math.inf
+                numer_open(j0, l1, g, 2 * U * (abs(l1) + 2.0) / min(1.0, g), b, lh_lo)
+            else:
+                numer(j0, l1, a, lE, rE, lfall, lslack, lh_lo)
 
     # the blocks of ``merge`` steps, their tilted-mass estimates and cell widths
     K = max(1, int(merge))
@@ -510,7 +520,7 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
         k = 1
         if K > 1 and j1 - j0 == K and m > NEG_INF:
             p = math.exp(logp[i] - m) / tot if logp[i] > NEG_INF else 0.0
-            while k < K and p * ((2 * k) ** 2 - 1) <= var_budget / nb:
+            while k < K and p * ((2 * k) ** 2 - 1) <= var_budget / nb and (lam + 1.0) * 2 * k * h <= 1.0:
                 k *= 2
         j = j0
         while j < j1:
@@ -675,6 +685,7 @@ def regrid(c, off, step, off2, step2, q0: float, lam: float, out) -> float:
     H = step2 * q0
     eH = math.expm1(H)
     emH = math.expm1(-H)
+    weights = {}
     for i in range(n):
         ci = c[i]
         if ci == 0.0:
@@ -687,9 +698,13 @@ def regrid(c, off, step, off2, step2, q0: float, lam: float, out) -> float:
         if r == 0:
             out[k] += ci
             continue
-        s = r * q0
-        out[k] += ci * math.exp(-lam * s) * (math.expm1(H - s) / eH)
-        out[k + 1] += ci * math.exp(lam * (H - s)) * (math.expm1(-s) / emH)
+        if r not in weights:           # the weights depend only on the offset r
+            s = r * q0
+            weights[r] = (math.exp(-lam * s) * (math.expm1(H - s) / eH),
+                          math.exp(lam * (H - s)) * (math.expm1(-s) / emH))
+        wl, wh = weights[r]
+        out[k] += ci * wl
+        out[k + 1] += ci * wh
     m = step2 // max(step, 1) + 3
     lowest = max(0, off2 - off)
     return (2.0 * LIBM_ULPS + 8.0 + 2.0 * lam * H + 2.0 * lam * lowest * q0) * U + 1.01 * m * U
@@ -809,6 +824,34 @@ def log_btail(c, o: float, h: float, logZ: float, lam: float, eps: float) -> flo
         if l > eps and c[i] > 0.0:
             s += c[i] * math.exp(-(lam + 1.0) * (l - eps))
     return (math.log(s) if s > 0.0 else NEG_INF) + logZ - (lam + 1.0) * eps
+
+
+def log_mgf(flat, starts, t: float, out) -> None:
+    """out[j] = an upper bound of log sum_i c_i e^{t i} for each block c =
+    flat[starts[j]:starts[j+1]] of non-negative entries (-inf for a block of zeros): the
+    exponential moments of a PLD stored on a uniform grid, for Chernoff bounds on the mass
+    of a composition outside a window. Horner's rule in r = e^{-|t|} < 1 (from the top
+    entry for t >= 0, then times e^{t (n-1)}; from the bottom for t < 0), so nothing
+    overflows; the relative error is at most gamma_{2n} (non-negative terms) plus the
+    powers of the rounded r, (n - 1) LIBM_ULPS U, rounded up."""
+    r = math.exp(-abs(t))
+    for j in range(len(starts) - 1):
+        a, b = int(starts[j]), int(starts[j + 1])
+        n = b - a
+        v = 0.0
+        if t >= 0.0:
+            for i in range(a, b):
+                v = v * r + flat[i]
+            base = t * (n - 1)
+        else:
+            for i in range(b - 1, a - 1, -1):
+                v = v * r + flat[i]
+            base = 0.0
+        if not v > 0.0:
+            out[j] = NEG_INF
+            continue
+        rel = (2.0 * n + (n + 1) * LIBM_ULPS + 4.0) * U * 1.01
+        out[j] = math.log(v) + base + math.log1p(rel) + 2.0 * U * (abs(math.log(v)) + 2.0 * abs(base) + 1.0)
 
 
 # ---------------------------------------------------------------------------------------
