@@ -42,6 +42,7 @@ NEAR_LATTICE = 5.0
 U_MIN = 0.05          # |u| below this: interpolate across the removable singularity
 REFINE_LAMBDA = 0.25   # |lambda3| or |lambda4| of the tilted sum above this: numerical inversion
 _C_BRIDGE = 1.5        # the Bromwich line for saddle points inside the bridged poles
+_UNKNOWN = object()
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -149,16 +150,20 @@ class SaddlePointProfile:
         needed or cannot be tabulated (the caller keeps the Lugannani-Rice value)."""
         if self.ccgf is None:
             return None
-        if (t, force) not in self._inversions:
-            d = self.cgf(t)
-            inv = None
-            if force or max(abs(d.K3 / d.K2 ** 1.5), abs(d.K4 / d.K2 ** 2)) > REFINE_LAMBDA:
-                # log delta for the aliasing margin: the formula's, or Chernoff's bound
-                # K - (t - 1) K' less the usual prefactor and a margin, if that is lower
-                chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
-                inv = TiltedInversion(self.ccgf, self.cgf, t, min(_log_delta_at(t, d), chernoff))
-            self._remember((t, force), inv if inv is not None and inv.ok else None)
-        return self._inversions[(t, force)]
+        key = (t, force)
+        known = self._inversions.get(key, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
+        d = self.cgf(t)
+        inv = None
+        if force or max(abs(d.K3 / d.K2 ** 1.5), abs(d.K4 / d.K2 ** 2)) > REFINE_LAMBDA:
+            # log delta for the aliasing margin: the formula's, or Chernoff's bound
+            # K - (t - 1) K' less the usual prefactor and a margin, if that is lower
+            chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
+            inv = TiltedInversion(self.ccgf, self.cgf, t, min(_log_delta_at(t, d), chernoff))
+        inv = inv if inv is not None and inv.ok else None
+        self._remember(key, inv)   # a local answer: another thread may clear the table
+        return inv
 
     def _remember(self, key: tuple[float, bool], inv: TiltedInversion | None) -> None:
         if len(self._inversions) >= 16:
