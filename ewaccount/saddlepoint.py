@@ -21,8 +21,12 @@ D the bracket minus R. Parametrising by the tilt t makes eps(t) = K'(t) exact, s
 is a bracketed root in t. The ordering "qp" is the same construction with K(1 - t).
 This is the saddle-point accountant's approximation (Alghamdi et al. 2023, "The
 Saddle-Point Method in Differential Privacy", ICML) in Lugannani-Rice form: an estimate,
-not a bound, accurate to O(1/T) relative, and poor when the sum is nearly lattice
-(few expected sampled steps, T q small).
+not a bound, accurate to O(1/T) relative where the tilted sum is close to normal. Where it
+is not (|lambda3| or |lambda4| of the tilted sum > REFINE_LAMBDA: small q and delta, a
+Poisson number of large losses) the value is taken from the exact integral along the same
+saddle point instead (:mod:`ewaccount.inversion`), with the formula's root as its start.
+Both stay estimates, and are poor when the sum is nearly lattice (T q small), where the
+accountant says so.
 """
 from __future__ import annotations
 
