@@ -26,7 +26,7 @@ its error terms are estimated, not bounded.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
@@ -37,14 +37,16 @@ ComplexCGF = Callable[[float, np.ndarray], np.ndarray]
 _SPAN_SD = 16.0        # D >= this many tilted standard deviations
 _ALIAS_LOG = 21.0      # e^{-(c - 1) D} <= e^-21 delta (~1e-9 relative)
 _CUT = math.log(1e-10)  # |G(u)| / |G(0)| below this: the tail is dropped
-_MAX_NODES = 1 << 14   # more nodes than this: no inversion (the caller keeps its estimate)
+_MAX_NODES = 1 << 15   # more nodes than this: no inversion (the caller keeps its estimate)
 _MAX_BLOCK = 256       # grid points tabulated between checks of the decay
-_MAX_WORK = 4e7        # quadrature nodes times grid points (~0.1 s): beyond, no inversion
+_MAX_WORK = 1.5e8      # quadrature nodes times grid points (~0.3 s): beyond, no inversion
 _C_MIN = 1.05          # the line must keep clear of the pole at z = 1
+_FEW_NODES = 2000      # a saddle-point line this cheap is kept without looking further
+_MAX_EXCESS = 18.0     # |G(0)| / delta at most e^18: the sum keeps ~1e-8 relative accuracy
 
 
-def _right_span(cgf, c: float, K: float, K1: float, sd: float) -> float:
-    """A distance D beyond which the c-tilted sum has mass <= e^-_ALIAS_LOG, by Chernoff:
+def _right_span(cgf, c: float, K: float, K1: float, sd: float, log_tol: float) -> float:
+    """A distance D beyond which the c-tilted sum has mass <= e^-log_tol, by Chernoff:
     P_c(S > K'(c) + D) <= exp(K(c + s) - K(c) - s (K'(c) + D)), minimised over a ladder of
     s (the sum may be far from normal: a few large jumps), and never below _SPAN_SD sd."""
     best = math.inf
@@ -56,28 +58,72 @@ def _right_span(cgf, c: float, K: float, K1: float, sd: float) -> float:
             Ks = cgf(c + s)[0]
         except (ArithmeticError, ValueError):
             break
-        best = min(best, (Ks - K - s * K1 + _ALIAS_LOG) / s)
+        best = min(best, (Ks - K - s * K1 + log_tol) / s)
     return max(best, _SPAN_SD * sd)
+
+
+class _Line(NamedTuple):
+    """The trapezoid rule on Re z = c for delta near eps: its step comes from the span D,
+    its cut from the excess of |G(0)| over delta (the cancellation it has to absorb)."""
+
+    c: float
+    span: float
+    excess: float
+    sd: float
+
+    @property
+    def nodes(self) -> float:
+        """Grid points to the cut, were |G| to fall off like a normal characteristic function."""
+        return self.span / (2.0 * math.pi) * math.sqrt(2.0 * (self.excess - _CUT)) / self.sd
+
+
+def _line(cgf, c: float, eps: float, log_delta: float) -> _Line:
+    """Aliasing (Poisson summation) at step 2 pi / D adds sum_{m != 0} e^{(c-1) m D}
+    delta(eps + m D). For m < 0 (delta <= 1) that is <= e^{-(c-1) D}; for m > 0, as
+    P_Q(S > x) <= e^{K(c) - (c-1) x} P_c(S > x), it is <= e^{K(c) - (c-1) eps} P_c(S > eps + D).
+    Relative to delta both must be <= e^-_ALIAS_LOG."""
+    d = cgf(c)
+    sd = math.sqrt(d[2])
+    excess = max(d[0] - (c - 1.0) * eps - math.log(c * (c - 1.0)) - log_delta, 0.0)
+    span = max(max(d[1] - eps, 0.0) + _right_span(cgf, c, d[0], d[1], sd, _ALIAS_LOG + excess),
+               (max(-log_delta, 0.0) + _ALIAS_LOG) / (c - 1.0))
+    return _Line(c, span, excess, sd)
+
+
+def best_line(cgf, t: float, log_delta: float) -> float:
+    """The line Re z = c >= t to integrate on for delta near eps = K'(t): the saddle point t
+    itself unless a line a little to its right costs far fewer nodes (where the tilted sum
+    is one rare large loss away from an atom, its sd grows fast with the tilt) without
+    more than e^_MAX_EXCESS of cancellation."""
+    if t < _C_MIN or not math.isfinite(log_delta):
+        return t
+    eps = cgf(t)[1]
+    lines = [_line(cgf, t, eps, log_delta)]
+    if lines[0].nodes <= _FEW_NODES:
+        return t
+    lines += [_line(cgf, t * (1.0 + 0.04 * k), eps, log_delta) for k in range(1, 6)]
+    return min((ln for ln in lines if ln.excess <= _MAX_EXCESS), key=lambda ln: ln.nodes, default=lines[0]).c
 
 
 class TiltedInversion:
     """The trapezoid-rule Bromwich integral on the line Re z = c, tabulated once: then
-    delta(eps) for any eps near K'(c) costs one weighted sum.
+    delta(eps) for any eps near eps0 costs one weighted sum.
 
     ``ok`` is False when c is too close to the pole at 1 or the integrand decays too slowly
     to tabulate in _MAX_NODES nodes (a near-atomic sum); the caller then keeps its estimate.
     """
 
-    def __init__(self, ccgf: ComplexCGF, cgf: Callable[[float], tuple], c: float,
+    def __init__(self, ccgf: ComplexCGF, cgf: Callable[[float], tuple], c: float, eps0: float,
                  log_delta_hint: float) -> None:
         self.c = c
-        d = cgf(c)
-        sd = math.sqrt(d[2])
-        self.ok = c >= _C_MIN and sd > 0.0 and math.isfinite(log_delta_hint)
+        self.ok = c >= _C_MIN and math.isfinite(log_delta_hint)
         if not self.ok:
             return
-        span = max(_right_span(cgf, c, d[0], d[1], sd),
-                   (max(-log_delta_hint, 0.0) + _ALIAS_LOG) / (c - 1.0))
+        line = _line(cgf, c, eps0, log_delta_hint)
+        self.ok = line.sd > 0.0
+        if not self.ok:
+            return
+        span, sd, cut = line.span, line.sd, _CUT - line.excess
         h = 2.0 * math.pi / span
         per_block = min(max(32, int(8.0 / (sd * h))), _MAX_BLOCK)
         logs, top, work = [], None, 0
@@ -96,7 +142,7 @@ class TiltedInversion:
             work += w
             logg = k - np.log((c + 1j * u) * (c - 1.0 + 1j * u))
             top = logg[0].real if top is None else top
-            below = logg.real - top < _CUT
+            below = logg.real - top < cut
             if below[-1]:
                 keep = len(below) - int(np.argmin(below[::-1]))  # through the last node above the cut
                 logs.append(logg[:max(keep, 1)])

@@ -37,7 +37,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
-from .inversion import ComplexCGF, TiltedInversion
+from .inversion import ComplexCGF, TiltedInversion, best_line
 from .pllr import complex_cgf, tilted_moments
 
 #: expected number of times an example is sampled (sum of n_i q_i) below which the PLLR
@@ -148,7 +148,9 @@ class SaddlePointProfile:
         self._tilts: dict[float, float] = {}
 
     def inversion(self, t: float, force: bool = False) -> TiltedInversion | None:
-        """The tabulated Bromwich integral on the line Re z = t, where the tilted sum is too
+        """The tabulated Bromwich integral for delta near eps = K'(t) (on the line through
+        the saddle point t or a little to its right, ``best_line``; forced: on
+        Re z = max(t, _C_BRIDGE)), where the tilted sum is too
         far from normal for the Lugannani-Rice formula (|lambda3| or |lambda4| >
         REFINE_LAMBDA, or ``force``) and a complex CGF is at hand; None where it is not
         needed or cannot be tabulated (the caller keeps the Lugannani-Rice value)."""
@@ -164,7 +166,9 @@ class SaddlePointProfile:
             # log delta for the aliasing margin: the formula's, or Chernoff's bound
             # K - (t - 1) K' less the usual prefactor and a margin, if that is lower
             chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
-            inv = TiltedInversion(self.ccgf, self.cgf, t, min(_log_delta_at(t, d), chernoff))
+            hint = min(_log_delta_at(t, d), chernoff)
+            c = max(t, _C_BRIDGE) if force else best_line(self.cgf, t, hint)
+            inv = TiltedInversion(self.ccgf, self.cgf, c, d.K1, hint)
         inv = inv if inv is not None and inv.ok else None
         self._remember(key, inv)   # a local answer: another thread may clear the table
         return inv
@@ -186,7 +190,7 @@ class SaddlePointProfile:
         the formula but from the integral on the line Re z = max(t, _C_BRIDGE) (any line
         Re z > 1 gives delta), or a ValueError if that cannot be tabulated."""
         if strict and self.bridged(t):
-            inv = self.inversion(max(t, _C_BRIDGE), force=True)
+            inv = self.inversion(t, force=True)
             if inv is None:
                 raise ValueError("the saddle point lies within the bridged poles of the formula")
             return inv, True

@@ -147,7 +147,7 @@ def test_inversion_reproduces_the_gaussian_profile():
     cgf = ledger_cgf(led)
     for eps in (6.0, 10.0, 16.0):   # saddle points t = 1.3 .. 2.6, clear of the pole at 1
         t = SaddlePointProfile(cgf).tilt(eps)
-        inv = TiltedInversion(ledger_complex_cgf(led), cgf, t, math.log(exact(eps)))
+        inv = TiltedInversion(ledger_complex_cgf(led), cgf, t, eps, math.log(exact(eps)))
         assert inv.ok
         assert math.exp(inv.log_delta(eps)) == pytest.approx(exact(eps), rel=1e-9)
         assert inv.epsilon(math.log(exact(eps)), eps * 1.01) == pytest.approx(eps, rel=1e-9)
@@ -155,4 +155,4 @@ def test_inversion_reproduces_the_gaussian_profile():
 
 def test_inversion_declines_near_the_pole():
     led = [((1.0, 1.0), 1)]
-    assert not TiltedInversion(ledger_complex_cgf(led), ledger_cgf(led), 1.01, -10.0).ok
+    assert not TiltedInversion(ledger_complex_cgf(led), ledger_cgf(led), 1.01, 0.5, -10.0).ok
