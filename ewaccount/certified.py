@@ -143,6 +143,7 @@ FP_SHARE = 1e-3           # deficit and rounding terms above this share of delta
 MAX_BINS = 1 << 21        # a grid larger than this is not attempted (route: RDP)
 FFT_MIN = 150_000         # direct convolution below this many products
 SPECTRAL_EXACT = 1 << 14  # a combination with at most this many bins needs no window
+SPECTRAL_BATCH = 32       # spectra transformed per call in a combination
 L0_MERGE = 32             # level-0 cells up to this many grid steps where the tilted mass is small
 L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread variance
 PASS1_FACTOR = 8.0        # pass 1 (steering) runs at this multiple of rtol
@@ -375,6 +376,7 @@ class _Mech:
     def __init__(self, q: float, mu: float, ordering: int) -> None:
         self.q, self.mu, self.ordering = q, mu, ordering
         self.gauss = q >= 1.0
+        self._memo: dict = {}
         if self.gauss:
             return
         lo, hi = pld.level0_window(q, mu, ordering, 0.0, 0.0, 0.0, max(mu, 0.05), -150.0, -150.0, 1e-3)
@@ -399,7 +401,16 @@ class _Mech:
     def K(self, lam: float) -> tuple[float, float, float]:
         """(K, K', K'') of the one-step A-PLD at tilt lam (closed form for q = 1). For "pq"
         the tilted mass beyond the PMF's window (the jump bump near (lam+1) mu^2 + log q,
-        which dominates at large lam) is added from its closed-form bound."""
+        which dominates at large lam) is added from its closed-form bound. Memoised (a
+        steering group's members ask for the same lam)."""
+        v = self._memo.get(lam)
+        if v is None:
+            v = self._memo[lam] = self._K(lam)
+            if len(self._memo) > 256:
+                self._memo.clear()
+        return v
+
+    def _K(self, lam: float) -> tuple[float, float, float]:
         if self.gauss:
             m2 = self.mu * self.mu
             return 0.5 * lam * (lam + 1.0) * m2, (lam + 0.5) * m2, m2
@@ -845,7 +856,8 @@ def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
           ||z_computed - z||_1 <= sqrt(M) S [(1 + beta)^k (1 + eps_F)
                                   (eps_F k + 3 (k - 1) u + k 2^-470) + eps_F],
       charged to D (2^-470: entries flushed to zero below 2^-1074 of a running product
-      kept in [2^-600, 1] by exact power-of-two scalings). Negative entries are clipped.
+      kept in [2^-632, 1] by exact power-of-two scalings between batches of at most
+      SPECTRAL_BATCH factors). Negative entries are clipped.
     * *Tracks.* D = S (prod(1 + D_j / s_j) - 1) + window + FFT terms; eta = sum eta_j
       (+ folds, + the rounding of sum logZ_j); inf = sum inf_j (A-masses are <= 1)."""
     k = len(blocks)
@@ -855,6 +867,8 @@ def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
         if b.step != H:
             b = b.copy()
             _regrid(b, H)
+        if b.off % H:
+            raise NotCertified("a block off the common lattice")
         xs.append(b)
     lam, q0 = g.lam, g.q0
     lens = [len(x.c) for x in xs]
@@ -863,7 +877,8 @@ def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
     sums = [float(np.sum(x.c)) * (1.0 + (n + 2) * U) for x, n in zip(xs, lens)]
     if min(sums) <= 0.0:
         raise NotCertified("an empty block")
-    logS = sum(math.log(v) for v in sums) * (1.0 + 4 * U) + 4 * U * k
+    logs = [math.log(v) for v in sums]
+    logS = math.fsum(logs) + 4 * U * (sum(abs(v) for v in logs) + k)      # rounded up
     # outside the window: tilted mass out_mass S (to D), A-mass a_out (to +infinity)
     out_mass, a_out, start, wrapped = 0.0, 0.0, 0, False
     M = 1 << (lin - 1).bit_length()
@@ -881,21 +896,26 @@ def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
     eps_f = U * (48.0 * math.log2(M) + 16.0)
     eta = 0.0
     acc, e2 = None, 0
+    buf = np.empty((min(k, SPECTRAL_BATCH), M))
     with np.errstate(all="ignore"):
-        for x, n, sj in zip(xs, lens, sums):
-            c = x.c
-            if n > M:
-                c = np.pad(c, (0, -n % M)).reshape(-1, M).sum(axis=0)
-                eta += 1.01 * (n // M + 2) * U
-            z = np.fft.rfft(c, M)
-            if acc is None:
-                acc = z
-            else:
-                acc *= z
-                e = math.frexp(float(acc[0].real))[1]
-                if e < -600:                    # exact rescaling keeps the product in range
-                    acc *= 2.0 ** (-e)
-                    e2 += e
+        for b0 in range(0, k, SPECTRAL_BATCH):     # transforms in batches (fewer calls)
+            part = xs[b0:b0 + SPECTRAL_BATCH]
+            for r, (x, n) in enumerate(zip(part, lens[b0:b0 + SPECTRAL_BATCH])):
+                if n > M:                        # fold modulo M: the wrap-around, exactly
+                    buf[r] = np.pad(x.c, (0, -n % M)).reshape(-1, M).sum(axis=0)
+                    eta += 1.01 * (n // M + 2) * U
+                else:
+                    buf[r, :n] = x.c
+                    buf[r, n:] = 0.0
+            z = np.fft.rfft(buf[:len(part)], axis=1)
+            prod = z[0]
+            for row in z[1:]:
+                prod *= row
+            acc = prod if acc is None else acc * prod
+            e = math.frexp(float(acc[0].real))[1]
+            if e < -600:                        # exact rescaling keeps the product in range
+                acc *= 2.0 ** (-e)
+                e2 += e
         z = np.fft.irfft(acc, M)
     if not np.all(np.isfinite(z)):
         raise NotCertified("non-finite convolution")
@@ -930,14 +950,14 @@ def _window(xs: list, logS: float, log_tau: float, log_b: float, log_a0: float, 
     np.cumsum([len(x.c) for x in xs], out=starts[1:])
     half = math.log(2.0) - log_tau              # each side: at most half of e^{log_tau}
     t0 = math.sqrt(2.0 * max(half, 1.0)) / sd
-    out = np.empty(len(xs))
-
-    def lmgf(t: float) -> float:                # log sum_i w_i e^{t i} - logS, rounded up
-        pld.log_mgf(flat, starts, t, out)
-        return float(np.sum(out)) * (1.0 + 4 * U) - logS + 4 * U * (len(xs) + abs(logS))
-
-    ups = [(0.0, 0.0)] + [(t0 * f, lmgf(t0 * f)) for f in (0.35, 1.0)]
-    downs = [(t0 * f, lmgf(-t0 * f)) for f in (1.0, 3.0, 9.0)]
+    fs = (0.35, 1.0, -1.0, -3.0, -9.0)          # t / t0: upper side (> 0), lower side (< 0)
+    out = np.empty((len(xs), len(fs)))
+    pld.log_mgf(flat, starts, np.array([t0 * f for f in fs]), out)
+    # log sum_i w_i e^{t i} - logS, rounded up (the sum over blocks adds its rounding)
+    lm = [math.fsum(col) + 4 * U * (float(np.sum(np.abs(col))) + len(xs) + abs(logS)) - logS
+          for col in out.T]
+    ups = [(0.0, 0.0)] + [(t0 * f, v) for f, v in zip(fs, lm) if f > 0]
+    downs = [(-t0 * f, v) for f, v in zip(fs, lm) if f < 0]
     # first excluded index above: tilted route (P_d) and A-mass route (P_a)
     p_d = min(math.ceil((lm + half) / t) for t, lm in ups if t > 0.0)
     p_a = min(math.ceil((log_a0 + lm + logS - log_b) / (a + t)) for t, lm in ups) if a > 0.0 else math.inf

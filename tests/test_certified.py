@@ -220,6 +220,76 @@ def test_heterogeneous_ledger():
     assert sub.get_epsilon(1e-5) >= e1 * (1.0 - RTOL)
 
 
+def _many_mechanisms():
+    """A ledger of 40 distinct (q, sigma), 25 steps each (> STEER_GROUP_MIN: steering
+    groups, the saddle-point steering pass, a windowed combination of spectra)."""
+    return [(0.004 + 0.0004 * i, 1.0 / (0.7 + 0.02 * i), 25) for i in range(40)]
+
+
+def test_many_mechanisms_bracket():
+    """Many distinct mechanisms against our own certified bracket: a tight upper bound
+    (rtol 3e-4) and the independent lower bound (merged bins, pairwise compositions)
+    hold the truth; the default answer lies above the lower bound and within rtol of the
+    tight upper one."""
+    steps = _many_mechanisms()
+    up = C.epsilon_upper(steps, 1e-6)
+    assert up.route == "composed PLD" and len(up.passes) == 1       # no steering pass
+    tight = C.epsilon_upper(steps, 1e-6, rtol=3e-4)
+    lo = C.epsilon_lower(steps, 1e-6, rtol=3e-4, upper=tight)
+    assert lo is not None and lo <= tight.value <= lo * 1.001
+    assert lo <= up.value <= tight.value * (1.0 + RTOL)
+
+
+def test_combination_window_matches_whole_support(monkeypatch):
+    """The windowed circular combination (Chernoff-bounded outside mass) agrees with the
+    combination over the whole support to its charged terms."""
+    steps = _many_mechanisms()
+    windowed = C.epsilon_upper(steps, 1e-6).value
+    C.clear_caches()
+    monkeypatch.setattr(C, "SPECTRAL_EXACT", 1 << 30)
+    whole = C.epsilon_upper(steps, 1e-6).value
+    C.clear_caches()
+    assert whole <= windowed <= whole * (1.0 + 1e-3)
+
+
+def test_heterogeneous_ledgers_within_rtol():
+    """Several distinct mechanisms with large counts (pairwise merges inside a mechanism,
+    one combination across): within rtol of a tight certified upper bound, above the
+    lower bound."""
+    steps = [(0.01, 1.0, 1000), (0.02, 1 / 1.5, 2000), (0.005, 1 / 0.8, 500)]
+    up = C.epsilon_upper(steps, 1e-5).value
+    tight = C.epsilon_upper(steps, 1e-5, rtol=3e-4)
+    lo = C.epsilon_lower(steps, 1e-5, rtol=3e-4, upper=tight)
+    assert lo <= up <= tight.value * (1.0 + RTOL)
+
+
+def test_steering_groups_bound_every_member():
+    """For a grouped ledger the certified CGF sum (dominating member of each group) is
+    above the true CGF of every member (mpmath, 30 digits), ordering qp."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 30
+    steps = [(0.01 * (1 + 0.001 * i), 1.0 / (0.9 + 0.0005 * i), 1 + i % 3) for i in range(40)]
+    led = C._ledger(steps, 1)
+    assert led.grouped and len(led.bounding) < len(steps)
+    lam = 4.0
+
+    def k_true(q, mu):
+        qq, m = mp.mpf(q), mp.mpf(mu)
+        f = lambda x: mp.npdf(x) * (1 - qq + qq * mp.e ** (m * x - m ** 2 / 2)) ** (-lam)  # noqa: E731
+        return mp.log(mp.quad(f, [-mp.inf, -5, 0, 5, mp.inf]))
+
+    exact = float(sum(n * k_true(q, mu) for q, mu, n in steps))
+    assert exact <= led.K_upper(lam) <= exact * 1.2
+
+
+def test_saddle_steering_sigma_is_close():
+    """The certified accountant's own saddle-point steering sigma (the start of noise
+    calibration) is within 1% of sigma_tight at EW-Tune's settings."""
+    for q, T, delta, tight in [(0.005093, 3920, 1e-5, 0.5786), (0.029696, 660, 1e-4, 0.7479)]:
+        x, slope = C.steer_log_sigma(q, T, delta, 8.0)
+        assert abs(math.exp(x) / tight - 1.0) < 0.01 and 1.0 < slope < 6.0
+
+
 def test_ledger_order_does_not_matter():
     m1 = ew.PoissonGaussian(sample_rate=0.01, noise_multiplier=1.0)
     m2 = ew.PoissonGaussian(sample_rate=0.03, noise_multiplier=1.5)
@@ -358,6 +428,35 @@ def test_compiled_matches_twin():
     for eps in (0.0, 0.05, 0.2):
         np.testing.assert_allclose(_pld.log_delta_at(c, -0.1, 2.0 ** -10, 3.0, 7.0, eps),
                                    _pld_py.log_delta_at(c, -0.1, 2.0 ** -10, 3.0, 7.0, eps), rtol=1e-12)
+    for step2 in (64, 90, 7):                       # squash: no re-gridding, coarser, finer
+        i1, i2 = np.empty(8), np.empty(8)
+        s1 = _pld.squash(c, 17, 64, 2.0 ** -16, 7.0, 3.0, -20.0, -30.0, step2, i1)
+        s2 = _pld_py.squash(c, 17, 64, 2.0 ** -16, 7.0, 3.0, -20.0, -30.0, step2, i2)
+        np.testing.assert_allclose(s1, s2, rtol=1e-12)
+        np.testing.assert_allclose(i1, i2, rtol=1e-12)
+    starts = np.array([0, 120, 300], dtype=np.int64)
+    ts = np.array([0.05, 0.0, -0.3, 1.5])
+    m1, m2 = np.empty((2, 4)), np.empty((2, 4))
+    _pld.log_mgf(c, starts, ts, m1)
+    _pld_py.log_mgf(c, starts, ts, m2)
+    np.testing.assert_allclose(m1, m2, rtol=1e-12)
+
+
+def test_log_mgf_is_a_tight_upper_bound():
+    """log sum_i c_i e^{t i}: above the exact value (math.fsum of exact-enough terms) by at
+    most its rounding allowance, for both directions of Horner's rule."""
+    from ewaccount._kernels import pld
+    rng = np.random.default_rng(11)
+    c = rng.random(500) ** 3
+    starts = np.array([0, 1, 200, 500], dtype=np.int64)
+    ts = np.array([-2.0, -0.01, 0.0, 0.01, 0.5])
+    out = np.empty((3, 5))
+    pld.log_mgf(c, starts, ts, out)
+    for j in range(3):
+        for m, t in enumerate(ts):
+            seg = c[starts[j]:starts[j + 1]]
+            exact = math.log(math.fsum(float(v) * math.exp(t * i) for i, v in enumerate(seg)))
+            assert exact <= out[j, m] <= exact + 1e-10
 
 
 def test_end_to_end_compiled_equals_twin(monkeypatch):

@@ -1015,34 +1015,68 @@ def log_btail(const double[::1] c, double o, double h, double logZ, double lam, 
     return (log(s) if s > 0.0 else NEG_INF) + logZ - (lam + 1.0) * eps
 
 
-def log_mgf(const double[::1] flat, const long long[::1] starts, double t, double[::1] out):
-    """out[j] >= log sum_i c_i e^{t i} for the blocks c = flat[starts[j]:starts[j+1]] (see
-    the twin); -inf for a block of zeros."""
-    cdef Py_ssize_t nb = starts.shape[0] - 1, j
+def log_mgf(const double[::1] flat, const long long[::1] starts, const double[::1] ts,
+            double[:, ::1] out):
+    """out[j, m] >= log sum_i c_i e^{ts[m] i} for the blocks c = flat[starts[j]:starts[j+1]]
+    (see the twin); -inf for a block of zeros."""
+    cdef Py_ssize_t nb = starts.shape[0] - 1, nt = ts.shape[0], j, m, npos = 0, nneg = 0
     cdef long long i, a, b, n
-    cdef double r, v, base, rel
+    cdef double x, v, base, rel
+    cdef double* r = <double*> malloc(4 * nt * sizeof(double) + 8)
+    if r == NULL:
+        raise MemoryError("log_mgf: allocation failed")
+    cdef double* acc = r + nt
+    cdef double* rp = r + 2 * nt               # the r of the t >= 0, then of the t < 0
+    cdef double* rn
     with nogil:
-        r = exp(-fabs(t))
+        for m in range(nt):
+            r[m] = exp(-fabs(ts[m]))
+            if ts[m] >= 0.0:
+                rp[npos] = r[m]
+                npos += 1
+        rn = rp + npos
+        for m in range(nt):
+            if ts[m] < 0.0:
+                rn[nneg] = r[m]
+                nneg += 1
         for j in range(nb):
             a = starts[j]
             b = starts[j + 1]
             n = b - a
-            v = 0.0
-            if t >= 0.0:
-                for i in range(a, b):
-                    v = v * r + flat[i]
-                base = t * (n - 1)
-            else:
-                i = b - 1
-                while i >= a:
-                    v = v * r + flat[i]
-                    i -= 1
-                base = 0.0
-            if not v > 0.0:
-                out[j] = NEG_INF
-                continue
+            for m in range(nt):
+                acc[m] = 0.0
+            for i in range(a, b):               # t >= 0: from the bottom entry up
+                x = flat[i]
+                for m in range(npos):
+                    acc[m] = acc[m] * rp[m] + x
+            i = b - 1
+            while i >= a:                       # t < 0: from the top entry down
+                x = flat[i]
+                for m in range(nneg):
+                    acc[npos + m] = acc[npos + m] * rn[m] + x
+                i -= 1
+            # back to the order of ts
+            npos = 0
+            nneg = 0
+            for m in range(nt):
+                if ts[m] >= 0.0:
+                    rp[nt + m] = acc[npos]          # scratch: acc reordered
+                    npos += 1
+            for m in range(nt):
+                if ts[m] < 0.0:
+                    rp[nt + m] = acc[npos + nneg]
+                    nneg += 1
+            for m in range(nt):
+                acc[m] = rp[nt + m]
             rel = (2.0 * n + (n + 1) * LIBM_ULPS + 4.0) * U * 1.01
-            out[j] = log(v) + base + log1p(rel) + 2.0 * U * (fabs(log(v)) + 2.0 * fabs(base) + 1.0)
+            for m in range(nt):
+                v = acc[m]
+                base = ts[m] * (n - 1) if ts[m] >= 0.0 else 0.0
+                if not v > 0.0:
+                    out[j, m] = NEG_INF
+                else:
+                    out[j, m] = log(v) + base + log1p(rel) + 2.0 * U * (fabs(log(v)) + 2.0 * fabs(base) + 1.0)
+    free(r)
 
 
 # ---------------------------------------------------------------------------------------

@@ -826,32 +826,33 @@ def log_btail(c, o: float, h: float, logZ: float, lam: float, eps: float) -> flo
     return (math.log(s) if s > 0.0 else NEG_INF) + logZ - (lam + 1.0) * eps
 
 
-def log_mgf(flat, starts, t: float, out) -> None:
-    """out[j] = an upper bound of log sum_i c_i e^{t i} for each block c =
+def log_mgf(flat, starts, ts, out) -> None:
+    """out[j, m] = an upper bound of log sum_i c_i e^{ts[m] i} for each block c =
     flat[starts[j]:starts[j+1]] of non-negative entries (-inf for a block of zeros): the
     exponential moments of a PLD stored on a uniform grid, for Chernoff bounds on the mass
     of a composition outside a window. Horner's rule in r = e^{-|t|} < 1 (from the top
     entry for t >= 0, then times e^{t (n-1)}; from the bottom for t < 0), so nothing
     overflows; the relative error is at most gamma_{2n} (non-negative terms) plus the
     powers of the rounded r, (n - 1) LIBM_ULPS U, rounded up."""
-    r = math.exp(-abs(t))
     for j in range(len(starts) - 1):
         a, b = int(starts[j]), int(starts[j + 1])
         n = b - a
-        v = 0.0
-        if t >= 0.0:
-            for i in range(a, b):
-                v = v * r + flat[i]
-            base = t * (n - 1)
-        else:
-            for i in range(b - 1, a - 1, -1):
-                v = v * r + flat[i]
-            base = 0.0
-        if not v > 0.0:
-            out[j] = NEG_INF
-            continue
-        rel = (2.0 * n + (n + 1) * LIBM_ULPS + 4.0) * U * 1.01
-        out[j] = math.log(v) + base + math.log1p(rel) + 2.0 * U * (abs(math.log(v)) + 2.0 * abs(base) + 1.0)
+        for m, t in enumerate(ts):
+            r = math.exp(-abs(t))
+            v = 0.0
+            if t >= 0.0:
+                for i in range(a, b):
+                    v = v * r + flat[i]
+                base = t * (n - 1)
+            else:
+                for i in range(b - 1, a - 1, -1):
+                    v = v * r + flat[i]
+                base = 0.0
+            if not v > 0.0:
+                out[j, m] = NEG_INF
+                continue
+            rel = (2.0 * n + (n + 1) * LIBM_ULPS + 4.0) * U * 1.01
+            out[j, m] = math.log(v) + base + math.log1p(rel) + 2.0 * U * (abs(math.log(v)) + 2.0 * abs(base) + 1.0)
 
 
 # ---------------------------------------------------------------------------------------
