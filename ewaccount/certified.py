@@ -1059,7 +1059,7 @@ def _budgets(led: "_Ledger", lam: float, nlev: float, eps: float, delta: float) 
     return per / ratio, per * delta
 
 
-def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float, str, list]:
+def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float, str, list, bool]:
     """Certified eps of one ordering by 2-3 passes of the composed PLD (module docstring,
     grid rule). Pass 1 steers with the Chernoff eps and tilt at 8 rtol; pass 2 with the
     pass-1 eps, the Chernoff tilt at it and the measured hazard, at rtol. The grid error
@@ -1067,19 +1067,27 @@ def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float
     err_2 ~ (eps_1 - eps_2) / ((h_1/h_2)^2 - 1); a third pass with a finer grid runs when
     that estimate exceeds 0.8 rtol eps. Every pass is a valid bound; the least is kept."""
     led = _ledger(steps, ordering)
-    T = led.T
-    nlev = _n_lev(led.steps, T)
     eps0, lam0 = led.chernoff_eps(delta)
     if not math.isfinite(eps0):
         return math.inf, "no finite Chernoff steering", [], True
-    eps_p, H, lam, r = max(eps0, 1e-6), lam0, lam0, PASS1_FACTOR * rtol
-    first = 0
     if led.grouped and sum(q * n for q, _, n in led.steps) >= SADDLE_RELIABLE:
         # many distinct mechanisms, far from lattice: the saddle-point steering replaces
-        # pass 1 (its eps is within ~1% of the truth there, and the hazard is the tilt)
+        # pass 1 (its eps is within ~1% of the truth there, and the hazard is the tilt);
+        # the usual passes run when that single pass fails or looks inaccurate
         e_s, lam_s = led.saddle_eps(delta)
         if 0.0 < e_s < eps0:
-            eps_p, H, lam, r, first = e_s, lam_s, led.chernoff_lam(e_s), rtol, 1
+            out = _passes(led, delta, rtol, eps0, (e_s, lam_s, led.chernoff_lam(e_s), rtol, 1))
+            if math.isfinite(out[0]) and not out[3]:
+                return out
+    return _passes(led, delta, rtol, eps0, (max(eps0, 1e-6), lam0, lam0, PASS1_FACTOR * rtol, 0))
+
+
+def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple) -> tuple[float, str, list, bool]:
+    """The passes of :func:`_pld_epsilon` from ``start`` = (eps, hazard, tilt, r, index of
+    the first pass): (best eps, reason of a failure, passes, suspect)."""
+    T = led.T
+    nlev = _n_lev(led.steps, T)
+    eps_p, H, lam, r, first = start
     best, passes, why = math.inf, [], ""
     hu = None
     for npass in range(first, 3):
@@ -1167,7 +1175,7 @@ def steer_log_sigma(q: float, T: int, delta: float, target: float,
         if not slope < 0.0:
             return None
         x2 = x1 - f1 / slope
-        x2 = min(max(x2, x1 - 2.0), x1 + 2.0)   # at most a factor e^2 per step
+        x2 = min(max(x2, x1 - 2.0, -4.6), x1 + 2.0, 13.8)   # a factor e^2 per step, sigma in [0.01, 1e6]
         x0, f0, x1, f1 = x1, f1, x2, f(x2)
         if abs(x1 - x0) <= 1e-6:
             return x1, -slope
