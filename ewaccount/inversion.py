@@ -29,6 +29,7 @@ import math
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
+from scipy.optimize import brentq
 
 #: a complex CGF of the sum: (c, u0, h, n) -> (K(c + iu) at u = u0 + k h, k < n, work done)
 #: (and, beside it, the real one: t -> (K, K', K'', ...) at t)
@@ -50,8 +51,8 @@ def _right_span(cgf, c: float, K: float, K1: float, sd: float, log_tol: float) -
     P_c(S > K'(c) + D) <= exp(K(c + s) - K(c) - s (K'(c) + D)), minimised over a ladder of
     s (the sum may be far from normal: a few large jumps), and never below _SPAN_SD sd."""
     best = math.inf
-    for k in range(-3, 8):
-        s = 2.0 ** k / sd
+    ladder = sorted({2.0 ** k / sd for k in range(-3, 8)} | {2.0 ** k for k in range(-4, 4)})
+    for s in ladder:   # relative to sd for a near-normal sum, absolute for rare large jumps
         if s > 64.0 + 4.0 * abs(c):   # far tilts cost the kernel more and bound little better
             break
         try:
@@ -167,18 +168,37 @@ class TiltedInversion:
         return math.log(val) + shift if val > 0.0 else -math.inf
 
     def epsilon(self, log_delta: float, eps0: float) -> Optional[float]:
-        """The eps with log delta(eps) = log_delta, by Newton steps from eps0 on log delta
-        (d delta / d eps = -(1/pi) int Re (z - 1) G); None if they do not settle."""
-        eps = eps0
-        for _ in range(30):
-            g, shift = self._terms(eps)
-            val = float(self.w @ g.real)
-            slope = -float(self.w @ (self.z1 * g).real)
-            if not (val > 0.0 and slope < 0.0):
-                return None
-            step = (math.log(val) + shift - log_delta) * val / -slope
-            step = max(min(step, 0.5 / (self.c - 1.0)), -0.5 / (self.c - 1.0))
-            eps += step
-            if abs(step) <= 1e-13 * max(1.0, abs(eps)):
-                return eps
-        return None
+        """The eps with log delta(eps) = log_delta: bracketed from eps0 in steps of
+        1 / (c - 1) (log delta falls by about one per step), then Brent's method on the
+        table (each evaluation one weighted sum); None if no bracket is found."""
+        f = lambda e: self.log_delta(e) - log_delta   # -inf below the integral's noise
+        step = 1.0 / (self.c - 1.0)
+        f0 = f(eps0)
+        lo = hi = eps0
+        f_lo = f_hi = f0
+        for _ in range(100):   # walk towards the root until f changes sign
+            if f_lo > 0.0 >= f_hi:
+                break
+            if f0 > 0.0:
+                lo, f_lo = hi, f_hi
+                hi += step
+                f_hi = f(hi)
+            else:
+                hi, f_hi = lo, f_lo
+                lo -= step
+                f_lo = f(lo)
+            step *= 1.5
+        else:
+            return None
+        for _ in range(60):    # keep the bracket's low side above the integral's noise
+            if f_hi > -math.inf:
+                break
+            mid = 0.5 * (lo + hi)
+            f_mid = f(mid)
+            if f_mid > 0.0:
+                lo, f_lo = mid, f_mid
+            else:
+                hi, f_hi = mid, f_mid
+        else:
+            return None
+        return brentq(f, lo, hi, xtol=1e-14, rtol=1e-13)

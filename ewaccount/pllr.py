@@ -84,6 +84,7 @@ def cgf(q: float, mu: float, t) -> np.ndarray:
 # inversion of the tilted sum (ewaccount.inversion). E_c is the tilted law at c.
 
 _GLX, _GLW = np.polynomial.legendre.leggauss(16)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _TAIL = 40.0          # tilted weight below e^-40 of the total is dropped (<= 1e-16 per step)
 _PHASE = 16.0         # radians of e^{iuL} per 16-node Gauss-Legendre panel (error < 1e-13)
 _MAX_X_NODES = 16384  # beyond this (|u| far out for a near-atomic law) complex_cgf declines
@@ -117,13 +118,31 @@ def _tilted_support(q: float, mu: float, c: float, K: float) -> list[tuple[float
     return [(lo, hi)] if hi > lo else []
 
 
+def _trimmed(q: float, mu: float, c: float, K: float) -> list[tuple[float, float]]:
+    """The envelope intervals of _tilted_support cut down to the runs of a fine grid where
+    the exact log weight -x^2/2 + cL(x) - K - log sqrt(2 pi) is >= -_TAIL - 4, widened by
+    two grid steps (the envelopes drop log q, which is far from negligible at large c)."""
+    out = []
+    for lo, hi in _tilted_support(q, mu, c, K):
+        grid = np.linspace(lo, hi, 4097)
+        step = grid[1] - grid[0]
+        if step > 0.25:   # the log weight's curvature is >= -1: a grid this fine sees every mode
+            out.append((lo, hi))
+            continue
+        keep = -0.5 * grid * grid + c * pllr_values(q, mu, grid) - K - _LOG_SQRT_2PI >= -_TAIL - 4.0
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], keep.astype(np.int8), [0]))))
+        for a, b in zip(edges[::2], edges[1::2]):   # runs [a, b) of kept points
+            out.append((max(lo, grid[a] - 2.0 * step), min(hi, grid[b - 1] + 2.0 * step)))
+    return out
+
+
 def _tilted_nodes(q: float, mu: float, c: float, u_max: float):
     """Gauss-Legendre nodes and normalised weights of the tilted law at c, panels short
     enough that e^{iuL} turns by at most _PHASE radians per panel for u <= u_max (panel
     edges at equal steps of x + u_max L(x) / _PHASE, which is increasing)."""
     K = float(cgf(q, mu, c)[0])
     xs, lws = [], []
-    for lo, hi in _tilted_support(q, mu, c, K):
+    for lo, hi in _trimmed(q, mu, c, K):
         grid = np.linspace(lo, hi, 2049)
         psi = grid + u_max * pllr_values(q, mu, grid) / _PHASE
         n = max(1, int(math.ceil(psi[-1] - psi[0])))

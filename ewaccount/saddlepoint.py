@@ -149,8 +149,8 @@ class SaddlePointProfile:
 
     def inversion(self, t: float, force: bool = False) -> TiltedInversion | None:
         """The tabulated Bromwich integral for delta near eps = K'(t) (on the line through
-        the saddle point t or a little to its right, ``best_line``; forced: on
-        Re z = max(t, _C_BRIDGE)), where the tilted sum is too
+        the saddle point t or a little to its right, ``best_line``; for t within the
+        bridged poles, on Re z = max(t, _C_BRIDGE)), where the tilted sum is too
         far from normal for the Lugannani-Rice formula (|lambda3| or |lambda4| >
         REFINE_LAMBDA, or ``force``) and a complex CGF is at hand; None where it is not
         needed or cannot be tabulated (the caller keeps the Lugannani-Rice value)."""
@@ -167,7 +167,7 @@ class SaddlePointProfile:
             # K - (t - 1) K' less the usual prefactor and a margin, if that is lower
             chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
             hint = min(_log_delta_at(t, d), chernoff)
-            c = max(t, _C_BRIDGE) if force else best_line(self.cgf, t, hint)
+            c = max(t, _C_BRIDGE) if self.bridged(t) else best_line(self.cgf, t, hint)
             inv = TiltedInversion(self.ccgf, self.cgf, c, d.K1, hint)
         inv = inv if inv is not None and inv.ok else None
         self._remember(key, inv)   # a local answer: another thread may clear the table
@@ -294,7 +294,12 @@ class SaddlePointProfile:
             else:
                 lo = mid
         else:
-            raise ValueError("the saddle-point formula has no valid value above the target delta")
+            # the formula is invalid (negative) right up to where it drops below the target:
+            # the root is sought on the integral alone, from the edge of validity
+            inv = self.inversion(hi, force=True)
+            if inv is None:
+                raise ValueError("the saddle-point formula has no valid value above the target delta")
+            return self._solve(inv, target, self.cgf(hi).K1, hi, forced=True)
         t = brentq(lambda s: self.log_delta_at_tilt(s) - target, lo, hi, xtol=1e-13, rtol=1e-13)
         eps = self.cgf(t).K1
         self._note_tilt(eps, t)
@@ -321,8 +326,9 @@ class SaddlePointProfile:
         l3, l4 = tilted_normality(self, eps)
         if max(abs(l3), abs(l4)) <= 1.0:
             return None
-        try:
-            if self.inversion(self.tilt(eps)) is not None:
+        try:   # the integral that answered at eps, if one did (looked up, never computed here)
+            t = self.tilt(eps)
+            if any(self._inversions.get((t, forced)) is not None for forced in (False, True)):
                 return None
         except ValueError:
             pass

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
 
 import ewaccount as ew
@@ -156,3 +158,21 @@ def test_inversion_reproduces_the_gaussian_profile():
 def test_inversion_declines_near_the_pole():
     led = [((1.0, 1.0), 1)]
     assert not TiltedInversion(ledger_complex_cgf(led), ledger_cgf(led), 1.01, 0.5, -10.0).ok
+
+
+@settings(deadline=None)
+@given(q=st.floats(1e-4, 0.2), sigma=st.floats(0.5, 5.0), tq=st.floats(5.0, 8.0),
+       log_delta=st.floats(-12.0, -3.0))
+def test_within_the_certified_bracket_where_t_q_is_just_above_5(q, sigma, tq, log_delta):
+    # the hard corner of "within 0.1% wherever T q >= 5": few expected sampled steps, small
+    # eps at large sigma, where a slightly larger tilt switches on a far mode of the tilted
+    # law (sd 0.02 -> 50). Reference: the certified bracket (a separate engine, the
+    # discretised PLD; both ends rigorous), which holds the truth within ~0.5%
+    T = math.ceil(tq / q)
+    delta = 10.0 ** log_delta
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ew.SaddlePointWarning)
+        eps = ew.epsilon(sample_rate=q, noise_multiplier=sigma, steps=T, delta=delta, method="saddlepoint")
+    b = ew.epsilon_bounds(sample_rate=q, noise_multiplier=sigma, steps=T, delta=delta)
+    assume(b.lower is not None)
+    assert b.lower * (1 - 1e-3) <= eps <= b.upper * (1 + 1e-3)
