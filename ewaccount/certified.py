@@ -49,7 +49,7 @@ Validity argument (why the result is an upper bound)
    which in exact arithmetic equals the composition on its window plus the mass that
    wraps around (added mass: point 1); the mass outside the window is bounded by
    Chernoff from the exact exponential moments of the stored arrays and goes to D
-   (point 3), or its A-mass to +infinity.
+   (point 3).
 3. *What is not represented, and floating point.* Each stored PLD c (tilted,
    a_i = c_i e^{logZ - lam l_i}) satisfies, for the exact pessimistic measure t it stands
    for, t <= (c + d)/(1 - eta) entrywise with d >= 0, ||d||_1 <= D. eta collects the
@@ -94,8 +94,9 @@ spacing h_u sqrt(count) adds at most ~h^2/6 of variance per level to the T-fold 
 variance increase dV moves eps by dV H / 2 (H the hazard of the B-tail at eps), so
 h_u = sqrt(12 r eps / (kappa n_lev T H)) (kappa = GRID_KAPPA = 1.3, calibrated on the truth
 panel and random common-regime cases). n_lev = sum_i (n_i / T)(log2 n_i + 5) over the
-distinct mechanisms (L1_LEVELS for a mechanism used once: its level 0 is all there is),
-plus 1 for the re-gridding of ``_combine`` when there are several. Pass 1 uses the
+distinct mechanisms, plus 2 ceil(log2 k) for the pairwise merges of k of them; for a
+ledger of many (``_Ledger.grouped``, combined at once by ``_combine``) plus 1 instead, and
+L1_LEVELS for a mechanism used once (its level 0 is all there is). Pass 1 uses the
 Chernoff eps and lam with r = 8 rtol, pass 2 the pass-1 eps, the Chernoff tilt at it and
 the hazard measured on the pass-1 PLD. The error scales like h_u^2, so the two passes
 estimate pass 2's own error (eps_1 - eps_2)/((h_1/h_2)^2 - 1); a third, finer pass runs
@@ -148,7 +149,8 @@ L0_MERGE = 32             # level-0 cells up to this many grid steps where the t
 L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread variance
 PASS1_FACTOR = 8.0        # pass 1 (steering) runs at this multiple of rtol
 SADDLE_RELIABLE = 5.0     # sum n q from which the saddle-point steering replaces pass 1
-L1_LEVELS = 2.0       # error-model levels of a mechanism used once (level 0 only)
+SADDLE_PASS_R = 0.6       # ... and the single pass aims at this share of rtol (no error check)
+L1_LEVELS = 1.5         # error-model levels of a mechanism used once: level 0 (+ L0_VAR_BUDGET)
 GRID_KAPPA = 1.3          # calibration of the error model (h_u^2 divided by it)
 CACHE_SIZE = 4096          # distinct (q, sigma, ordering) steering PMFs and chains kept
 STEER_GROUP_MIN = 32      # ledgers with more distinct mechanisms are steered from groups
@@ -595,6 +597,7 @@ class _Ledger:
 
         def f(lam):     # increasing in lam; root: the estimate's tilt
             k, k1, k2 = self.K(lam)
+            k2 = max(k2, 1e-300)
             v = lam * k1 - k + math.log(lam * (lam + 1.0)) + 0.5 * math.log(2.0 * math.pi * k2) + ld
             return v, lam * k2 + (2.0 * lam + 1.0) / (lam * (lam + 1.0)), k1
 
@@ -799,11 +802,16 @@ def _merge(a: Block, b: Block, g: Grid) -> Block:
     return r
 
 
-def compose(led: "_Ledger", g: Grid) -> tuple[Optional[Block], str]:
+def compose(led: "_Ledger", g: Grid, spectral: Optional[bool] = None) -> tuple[Optional[Block], str]:
     """The certified PLD of the ledger on grid g, or (None, reason): for each distinct
     mechanism, the chain levels of the binary digits of its count merged pairwise
-    (:func:`_merge`), then the distinct mechanisms combined at once (:func:`_combine`)."""
+    (:func:`_merge`); then the distinct mechanisms merged pairwise too, smallest counts
+    first, or -- ``spectral``, by default for a ledger of many distinct mechanisms
+    (``_Ledger.grouped``) -- combined at once (:func:`_combine`). Pairwise merges convolve
+    small arrays directly (relative errors only), which the extreme tilts of jump regimes
+    at tiny delta need; the product of spectra charges an absolute error."""
     T = led.T
+    spectral = led.grouped if spectral is None else spectral
     try:
         blocks = []
         for (q, mu, n), steer in zip(led.steps, led.steer):
@@ -822,13 +830,21 @@ def compose(led: "_Ledger", g: Grid) -> tuple[Optional[Block], str]:
             blocks.append(acc)
         if len(blocks) == 1:
             return blocks[0].copy(), ""
-        k1, k2 = led.K(g.lam)[1:]
-        return _combine(blocks, g, T, k1, math.sqrt(max(k2, 0.0))), ""
+        if spectral:
+            return _combine(blocks, g, T), ""
+        blocks.sort(key=lambda b: b.count)
+        while len(blocks) > 1:
+            r = _merge(blocks.pop(0), blocks.pop(0), g)
+            i = 0
+            while i < len(blocks) and blocks[i].count < r.count:
+                i += 1
+            blocks.insert(i, r)
+        return blocks[0], ""
     except (NotCertified, ArithmeticError, ValueError) as err:
         return None, str(err) or type(err).__name__
 
 
-def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
+def _combine(blocks: list, g: Grid, T: int) -> Block:
     """Composition of the PLDs ``blocks`` (of T steps in all) in one product of spectra.
 
     Every block is re-gridded (CTD, exact integer positions) onto the common spacing
@@ -845,8 +861,9 @@ def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
       sum_{i >= P} w_i <= e^{-t P} prod_j G_j(t) and sum_{i < P} w_i <= e^{t (P - 1)}
       prod_j G_j(-t), G_j(t) = sum_i c_j,i e^{t i} (``_pld.log_mgf``, rounded up), at the
       best of a few t; that mass goes to the deficit D. Arrays longer than M are folded
-      modulo M first (their sums' rounding goes to eta). The window is placed from the
-      steering mean and sd of the tilted sum (only steering: the bounds decide).
+      modulo M first (their sums' rounding goes to eta). The window must hold all but a
+      sliver of the *tilted* mass (``_window``): mass wrapped around lands elsewhere in
+      the window, where it is valid but, if large, loose.
     * *Floating point.* With s_j = |c_j|_1, S = prod s_j and eps_F = u (48 log2 M + 16)
       (Higham's forward bound for the FFT, as in :func:`_convolve`), each spectrum has
       ||E_j||_2 <= eps_F sqrt(M) |c_j|_2 <= eps_F sqrt(M) s_j, so |E_j| <= beta s_j
@@ -879,18 +896,14 @@ def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
         raise NotCertified("an empty block")
     logs = [math.log(v) for v in sums]
     logS = math.fsum(logs) + 4 * U * (sum(abs(v) for v in logs) + k)      # rounded up
-    # outside the window: tilted mass out_mass S (to D), A-mass a_out (to +infinity)
-    out_mass, a_out, start, wrapped = 0.0, 0.0, 0, False
+    # outside the window: tilted mass out_mass S (to D)
+    out_mass, start, wrapped = 0.0, 0, False
     M = 1 << (lin - 1).bit_length()
     if lin > SPECTRAL_EXACT:
-        logZ = sum(x.logZ for x in xs)
-        log_a0 = logZ - lam * base * H * q0 + 1e-12 * (abs(logZ) + abs(lam * base * H * q0) + 1.0)
-        lo, hi, mass, am = _window(xs, logS, g.log_tau_unit + math.log(T), g.log_b_unit + math.log(T),
-                                   log_a0, lam * H * q0, (mean - base * H * q0) / (H * q0),
-                                   max(sd / (H * q0), 1.0))
+        lo, hi, mass = _window(xs, logS, g.log_tau_unit + math.log(T))
         Mw = 1 << (hi - lo).bit_length()
         if Mw < M:
-            M, start, out_mass, a_out, wrapped = Mw, lo, mass, am, True
+            M, start, out_mass, wrapped = Mw, lo, mass, True
     if M > MAX_BINS:
         raise NotCertified(f"a composition of {M} bins")
     eps_f = U * (48.0 * math.log2(M) + 16.0)
@@ -929,48 +942,47 @@ def _combine(blocks: list, g: Grid, T: int, mean: float, sd: float) -> Block:
     D = scale * math.expm1(dsum) * (1.0 + 1e-12) + fft_err * (1.0 + 1e-6) + out_mass * scale
     eta += sum(x.eta for x in xs) + 4.0 * U * (sum(abs(x.logZ) for x in xs) + abs(e2) + 1.0)
     r = Block(z, (base + start) * H, H, q0, lam, sum(x.logZ for x in xs) + e2 * LN2, T,
-              sum(x.inf for x in xs) + a_out, eta, D)
+              sum(x.inf for x in xs), eta, D)
     _squash(r, g, H)
     return r
 
 
-def _window(xs: list, logS: float, log_tau: float, log_b: float, log_a0: float, a: float,
-            mid: float, sd: float) -> tuple[int, int, float, float]:
-    """(lo, hi, d_out, a_out): an index window [lo, hi] of the composition w of the arrays
-    xs (each from index 0), by the Chernoff bounds of :func:`_combine` at a few t around
-    the Gaussian optimum for a sum centred at ``mid`` with standard deviation ``sd``.
-
-    Below lo the tilted mass is at most d_out S (S = e^{logS}; each side about half of
-    e^{log_tau}). Above hi either the tilted mass is also counted in d_out, or, when that
-    cuts the window shorter, the A-mass is at most a_out (about e^{log_b}): with entry i
-    of A-mass w_i e^{log_a0 - a i}, for t >= 0
-        sum_{i >= P} w_i e^{log_a0 - a i} <= e^{log_a0 - (a + t) P} prod_j G_j(t)."""
+def _window(xs: list, logS: float, log_tau: float) -> tuple[int, int, float]:
+    """(lo, hi, mass): an index window [lo, hi] of the composition w of the arrays xs (each
+    from index 0) outside which its mass is at most ``mass`` S (S = e^{logS}; about
+    e^{log_tau}, half on each side), by the Chernoff bounds of :func:`_combine` at a few
+    t around the Gaussian optimum. The centre and spread come from the same exponential
+    moments, Lambda(t) = log E e^{t I}: mean ~ (Lambda(s) - Lambda(-s)) / 2s, variance ~
+    (Lambda(s) - 2 Lambda(0) + Lambda(-s)) / s^2 (steering only; the bounds decide)."""
     flat = np.concatenate([x.c for x in xs])
     starts = np.zeros(len(xs) + 1, dtype=np.int64)
     np.cumsum([len(x.c) for x in xs], out=starts[1:])
+
+    def lmgf(ts) -> list:        # log sum_i w_i e^{t i} - logS for each t, rounded up
+        out = np.empty((len(xs), len(ts)))
+        pld.log_mgf(flat, starts, np.asarray(ts, dtype=float), out)
+        return [math.fsum(col) + 4 * U * (float(np.sum(np.abs(col))) + len(xs) + abs(logS)) - logS
+                for col in out.T]
+
+    sd0 = math.sqrt(sum(len(x.c) ** 2 for x in xs) / 12.0)     # uniform arrays: a scale only
+    s = 0.05 / sd0
+    a, b, c = lmgf([-s, 0.0, s])
+    mid = (c - a) / (2.0 * s)
+    sd = math.sqrt(max((c - 2.0 * b + a) / (s * s), 1.0))
     half = math.log(2.0) - log_tau              # each side: at most half of e^{log_tau}
     t0 = math.sqrt(2.0 * max(half, 1.0)) / sd
     fs = (0.35, 1.0, -1.0, -3.0, -9.0)          # t / t0: upper side (> 0), lower side (< 0)
-    out = np.empty((len(xs), len(fs)))
-    pld.log_mgf(flat, starts, np.array([t0 * f for f in fs]), out)
-    # log sum_i w_i e^{t i} - logS, rounded up (the sum over blocks adds its rounding)
-    lm = [math.fsum(col) + 4 * U * (float(np.sum(np.abs(col))) + len(xs) + abs(logS)) - logS
-          for col in out.T]
-    ups = [(0.0, 0.0)] + [(t0 * f, v) for f, v in zip(fs, lm) if f > 0]
+    lm = lmgf([t0 * f for f in fs])
+    ups = [(t0 * f, v) for f, v in zip(fs, lm) if f > 0]
     downs = [(-t0 * f, v) for f, v in zip(fs, lm) if f < 0]
-    # first excluded index above: tilted route (P_d) and A-mass route (P_a)
-    p_d = min(math.ceil((lm + half) / t) for t, lm in ups if t > 0.0)
-    p_a = min(math.ceil((log_a0 + lm + logS - log_b) / (a + t)) for t, lm in ups) if a > 0.0 else math.inf
-    lo = max(math.floor(-(lm + half) / t) + 1 for t, lm in downs)
-    lo = min(lo, int(math.floor(mid)))
-    hi = max(min(p_d, p_a) - 1, int(math.ceil(mid)), lo)
-    d_out = min(math.exp(min(lm + t * (lo - 1), 0.0)) for t, lm in downs)
-    a_out = 0.0
-    if p_a < p_d:
-        a_out = min(math.exp(min(log_a0 + lm + logS - (a + t) * (hi + 1), 700.0)) for t, lm in ups)
-    else:
-        d_out += min(math.exp(min(lm - t * (hi + 1), 0.0)) for t, lm in ups if t > 0.0)
-    return lo, hi, d_out * (1.0 + 1e-9), a_out * (1.0 + 1e-9)
+    # sum_{i >= P} w_i <= S exp(lm(t) - t P); sum_{i < P} w_i <= S exp(lm(-t) + t (P - 1))
+    hi = min(math.ceil((v + half) / t) for t, v in ups) - 1
+    lo = max(math.floor(-(v + half) / t) + 1 for t, v in downs)
+    lo = max(min(lo, int(math.floor(mid))), 0)
+    hi = min(max(hi, int(math.ceil(mid)), lo), sum(len(x.c) - 1 for x in xs))
+    mass = (min(math.exp(min(v - t * (hi + 1), 0.0)) for t, v in ups)
+            + min(math.exp(min(v + t * (lo - 1), 0.0)) for t, v in downs))
+    return lo, hi, mass * (1.0 + 1e-9)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1040,8 +1052,11 @@ class Answer:
 
 
 def _n_lev(steps, T: int) -> float:
-    n = sum(c / T * (math.log2(c) + 5.0 if c > 1 else L1_LEVELS) for _, _, c in steps)
-    return n + 1.0 if len(steps) > 1 else n         # + the re-gridding of _combine
+    if len(steps) <= STEER_GROUP_MIN:               # pairwise merges of the distinct mechanisms
+        n = sum(c / T * (math.log2(c) + 5.0) for _, _, c in steps)
+        return n + 2.0 * math.ceil(math.log2(len(steps))) if len(steps) > 1 else n
+    # many mechanisms: one combination (+1 level for its re-gridding)
+    return sum(c / T * (math.log2(c) + 5.0 if c > 1 else L1_LEVELS) for _, _, c in steps) + 1.0
 
 
 def _budgets(led: "_Ledger", lam: float, nlev: float, eps: float, delta: float) -> tuple[float, float]:
@@ -1074,9 +1089,12 @@ def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float
         # many distinct mechanisms, far from lattice: the saddle-point steering replaces
         # pass 1 (its eps is within ~1% of the truth there, and the hazard is the tilt);
         # the usual passes run when that single pass fails or looks inaccurate
-        e_s, lam_s = led.saddle_eps(delta)
+        try:
+            e_s, lam_s = led.saddle_eps(delta)
+        except (ArithmeticError, ValueError):
+            e_s = math.nan
         if 0.0 < e_s < eps0:
-            out = _passes(led, delta, rtol, eps0, (e_s, lam_s, led.chernoff_lam(e_s), rtol, 1))
+            out = _passes(led, delta, rtol, eps0, (e_s, lam_s, led.chernoff_lam(e_s), SADDLE_PASS_R * rtol, 1))
             if math.isfinite(out[0]) and not out[3]:
                 return out
     return _passes(led, delta, rtol, eps0, (max(eps0, 1e-6), lam0, lam0, PASS1_FACTOR * rtol, 0))
@@ -1108,6 +1126,13 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
         if blk is None:
             break
         e = certified_epsilon(blk, delta)
+        if not math.isfinite(e) and led.grouped:
+            # the spectral combination's absolute error can swamp delta at extreme tilts:
+            # merge the mechanisms pairwise (direct convolutions) instead
+            blk, why = compose(led, g, spectral=False)
+            if blk is None:
+                break
+            e = certified_epsilon(blk, delta)
         passes.append((e, g.K0 * g.q0, g.lam, len(blk.c)))
         if e < best:
             best = e
@@ -1162,7 +1187,10 @@ def steer_log_sigma(q: float, T: int, delta: float, target: float,
     lt = math.log(target)
 
     def f(x: float) -> float:               # decreasing in x = log sigma
-        e = _ledger([(q, math.exp(-x), T)], o).saddle_eps(delta)[0]
+        try:
+            e = _ledger([(q, math.exp(-x), T)], o).saddle_eps(delta)[0]
+        except (ArithmeticError, ValueError):
+            return math.nan
         return math.log(e) - lt if e > 0.0 and math.isfinite(e) else math.nan
 
     x0, f0 = 0.0, f(0.0)
