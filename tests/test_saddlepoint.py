@@ -113,7 +113,8 @@ def test_small_tilted_variance_is_answered_where_the_saddle_point_is_clear():
 # -- the numerical inversion (ewaccount.inversion) and the complex CGF it reads ------------
 
 @pytest.mark.parametrize("q, sigma, c, us", [(0.0002, 0.9, 13.0, (0.5, 30.0, 80.0)),
-                                             (0.03, 0.7865, -1.78, (0.3, 3.0, 20.0))])
+                                             (0.03, 0.7865, -1.78, (0.3, 3.0, 20.0)),
+                                             (3.08e-4, 4.68, 352.3, (0.5, 20.0, 200.0))])
 def test_complex_cgf_against_mpmath(q, sigma, c, us):
     mp = pytest.importorskip("mpmath")
     mp.mp.dps = 30
