@@ -224,8 +224,9 @@ class SaddlePointProfile:
         self._tilts[eps] = t
 
     def _solve_tilt(self, eps: float) -> float:
-        """Newton steps on K'(t) = eps (K'' > 0, K' increasing) safeguarded by a bracket
-        that is widened until it holds the root."""
+        """The root of K'(t) = eps (K'' > 0, K' increasing): a bracket widened until it holds
+        the root, then Brent's method (Newton alone crawls where K' saturates, as for "qp"
+        near the top of the support: K'' -> 0)."""
         if eps >= self.eps_max:
             raise ValueError(f"eps = {eps!r} is above the support of the PLLR sum")
         lo, hi = 0.0, 1.0
@@ -235,22 +236,8 @@ class SaddlePointProfile:
                 raise ValueError(f"eps = {eps!r} is beyond the tilts the kernels resolve")
         while self.cgf(lo).K1 > eps:
             lo, hi = lo - (hi - lo), lo
-        t = 0.5 * (lo + hi)
-        for _ in range(100):
-            d = self.cgf(t)
-            f = d.K1 - eps
-            if f > 0.0:
-                hi = t
-            else:
-                lo = t
-            step = f / d.K2
-            nxt = t - step
-            if not lo < nxt < hi:
-                nxt = 0.5 * (lo + hi)
-            if abs(nxt - t) <= 1e-14 * max(1.0, abs(t)) or hi - lo <= 1e-14 * max(1.0, abs(t)):
-                return nxt
-            t = nxt
-        return t
+        return brentq(lambda t: self.cgf(t).K1 - eps, lo, hi, xtol=1e-14 * max(1.0, abs(lo), abs(hi)),
+                      rtol=1e-15)
 
     def delta(self, eps: float, strict: bool = False) -> float:
         """delta(eps) (clipped to [0, 1]); 0 at and above the top of the support. ``strict``:
