@@ -54,6 +54,9 @@ class Accountant(ABC):
     def __init__(self) -> None:
         self._ledger: dict[Any, int] = {}
         self._cache: dict[Any, Any] = {}
+        #: when a list, this accountant's warnings are collected there instead of issued:
+        #: the thread-safe way to capture them (warnings.catch_warnings is process-wide)
+        self._flags: list | None = None
 
     # -- the ledger -------------------------------------------------------------------
     def compose(self, mechanism, count: int = 1) -> "Accountant":
@@ -84,7 +87,16 @@ class Accountant(ABC):
         """``other`` (a fresh accountant of another method) given a copy of this ledger."""
         other._ledger = dict(self._ledger)
         other._cache.clear()
+        other._flags = self._flags
         return other
+
+    def _warn(self, warning: Warning, stacklevel: int) -> None:
+        """Issue ``warning`` (``stacklevel`` as for warnings.warn from the caller), or
+        collect it in ``_flags``."""
+        if self._flags is None:
+            warnings.warn(warning, stacklevel=stacklevel + 1)
+        else:
+            self._flags.append(warning)
 
     # -- queries ------------------------------------------------------------------------
     def get_epsilon(self, delta: float) -> float:
@@ -286,8 +298,7 @@ class EdgeworthAccountant(CumulantAccountant):
                 if vacuous else "order-1 Edgeworth with the Derumigny-Girard-Guyonvarch bound")
         return FiniteSampleBound(low, eps_hat, upp, deltas[0], deltas[1], vacuous, note)
 
-    @staticmethod
-    def _warn_if_unreliable(profiles, eps: float, delta: float) -> None:
+    def _warn_if_unreliable(self, profiles, eps: float, delta: float) -> None:
         reasons = []
         for p in profiles:
             d = p.diagnostics
@@ -296,8 +307,8 @@ class EdgeworthAccountant(CumulantAccountant):
             if delta > 0 and p.nonmonotone_above(eps, delta):
                 reasons.append("the raw expansion is non-monotone above the answer")
         if reasons:
-            warnings.warn(EdgeworthWarning("Edgeworth estimate may be unreliable: "
-                                           + "; ".join(dict.fromkeys(reasons))), stacklevel=4)
+            self._warn(EdgeworthWarning("Edgeworth estimate may be unreliable: "
+                                        + "; ".join(dict.fromkeys(reasons))), stacklevel=4)
 
 
 class SaddlePointAccountant(Accountant):
@@ -380,10 +391,10 @@ class SaddlePointAccountant(Accountant):
         poles cover the range), the order-2 Edgeworth estimate of the same ledger is used,
         and said."""
         lattice = self._lattice_reason()
-        warnings.warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0"
-                                         + (f"; {lattice}" if lattice else "")
-                                         + "); the order-2 Edgeworth estimate is returned instead"),
-                      stacklevel=5)
+        self._warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0"
+                                      + (f"; {lattice}" if lattice else "")
+                                      + "); the order-2 Edgeworth estimate is returned instead"),
+                   stacklevel=5)
         return self._with_my_ledger(EdgeworthAccountant(order=2, ordering=self.ordering))
 
     def _lattice_reason(self) -> str | None:
@@ -396,8 +407,8 @@ class SaddlePointAccountant(Accountant):
     def _warn_if_unreliable(self, profiles, eps: float) -> None:
         reasons = [r for r in [self._lattice_reason()] + [p.far_from_normal(eps) for p in profiles] if r]
         if reasons:
-            warnings.warn(SaddlePointWarning("saddle-point estimate may be unreliable: "
-                                             + "; ".join(dict.fromkeys(reasons))), stacklevel=4)
+            self._warn(SaddlePointWarning("saddle-point estimate may be unreliable: "
+                                          + "; ".join(dict.fromkeys(reasons))), stacklevel=4)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,8 +1,6 @@
 """Functional API (DESIGN.md section 5): one call per question, floats out."""
 from __future__ import annotations
 
-import warnings
-
 from . import _validation as v
 from .mechanisms import PoissonGaussian
 from .methods import DEFAULT_METHOD, make_accountant
@@ -60,12 +58,13 @@ def epsilon_bounds(*, sample_rate: float, noise_multiplier: float, steps: int, d
     acc = _accountant(sample_rate, noise_multiplier, steps, "certified", {"rtol": rtol})
     upper = certified.epsilon_upper(acc.segments(), d, acc.rtol, acc.ordering)
     lower = certified.epsilon_lower(acc.segments(), d, acc.rtol, acc.ordering, upper=upper)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        estimate = acc._with_my_ledger(SaddlePointAccountant()).get_epsilon(d)
+    saddle = acc._with_my_ledger(SaddlePointAccountant())
+    saddle._flags = []  # its warnings go into the note (not warnings.catch_warnings: threads)
+    estimate = saddle.get_epsilon(d)
     note = (f"upper: certified ({upper.route}); lower: "
             + ("certified round-down discretisation" if lower is not None else "not available")
-            + "; estimate: saddle point" + (" (flagged: " + str(caught[-1].message) + ")" if caught else ""))
+            + "; estimate: saddle point"
+            + (" (flagged: " + str(saddle._flags[-1]) + ")" if saddle._flags else ""))
     lo = lower if lower is not None else 0.0
     if not lo <= estimate <= upper.value:  # outside the certified bracket: known to be wrong
         estimate = min(max(estimate, lo), upper.value)

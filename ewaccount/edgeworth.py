@@ -46,11 +46,17 @@ _HE = {
 _SCAN_LOG_FLOOR = 760.0     # scan where a term can exceed e^-760 (below the double range)
 _SCAN_STEP = 0.05           # grid step in units of the smaller standard deviation
 _SCAN_MAX_POINTS = 4001
+#: a sum with K2 below this is read as a point mass at K1 (s^5 would underflow), standard
+#: deviation _S_POINT_MASS: a step of negligible width, with no Hermite correction
+_K2_POINT_MASS = 1e-120
+_S_POINT_MASS = 1e-150
 
 
 def standardised(cumulants) -> tuple[float, float, float, float, float]:
     """(K1, s, lambda3, lambda4, lambda5) of a cumulant vector K1..K5, s = sqrt(K2)."""
     k1, k2, k3, k4, k5 = (float(c) for c in cumulants)
+    if not k2 > _K2_POINT_MASS:  # a point mass at K1 (e.g. the null's variance underflows
+        return k1, _S_POINT_MASS, 0.0, 0.0, 0.0  # at sigma ~ 0.01): no correction, no 0/0
     s = math.sqrt(k2)
     return k1, s, k3 / s ** 3, k4 / s ** 4, k5 / s ** 5
 
@@ -194,6 +200,8 @@ class EdgeworthProfile:
     def delta(self, eps: float) -> float:
         """Non-increasing envelope sup_{eps' >= eps} clip(delta_raw(eps'), 0, 1)."""
         v = self.delta_raw(eps)
+        if math.isnan(v) and eps > self._end:  # e^eps S_X(eps) = inf * 0 far beyond the scanned
+            v = 0.0                            # range, where delta_raw is 0 to within e^-760
         k = int(np.searchsorted(self._max_locs, eps, side="right"))
         if k < self._max_suffix.size:
             v = max(v, float(self._max_suffix[k]))

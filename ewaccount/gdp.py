@@ -73,7 +73,8 @@ def mu_ledger(segments) -> float:
 
 
 def _check_mu(mu) -> float:
-    return v.real("mu", mu, low=0.0, low_open=True, allow_inf=True)
+    """mu >= 0; 0 (e.g. q^2 underflowing to 0) is perfect privacy: delta = 0, epsilon = 0."""
+    return v.real("mu", mu, low=0.0, allow_inf=True)
 
 
 def log_delta(epsilon: float, mu: float) -> float:
@@ -82,9 +83,13 @@ def log_delta(epsilon: float, mu: float) -> float:
     m = _check_mu(mu)
     if math.isinf(m):
         return 0.0
+    if m == 0.0:
+        return -math.inf
     a = -e / m + 0.5 * m
     b = -e / m - 0.5 * m
     la = float(log_ndtr(a))
+    if la == -math.inf:  # huge eps / mu: both terms underflow (no inf - inf below)
+        return -math.inf
     x = e + float(log_ndtr(b)) - la
     if x >= 0.0:  # only by rounding when delta underflows
         return -math.inf

@@ -36,7 +36,7 @@ class TiltedMoments(NamedTuple):
 
     def cumulants(self) -> np.ndarray:
         """kappa_1..kappa_5 from central moments: k4 = c4 - 3 c2^2, k5 = c5 - 10 c3 c2."""
-        return np.array([self.mean, self.c2, self.c3, self.c4 - 3.0 * self.c2 ** 2,
+        return np.array([self.mean, self.c2, self.c3, self.c4 - 3.0 * self.c2 * self.c2,
                          self.c5 - 10.0 * self.c3 * self.c2])
 
 

@@ -64,7 +64,8 @@ from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
 from . import _validation as v
-from .pllr import cgf
+from ._kernels import core
+from .pllr import QuadratureError, cgf
 
 #: dp_accounting 0.6.0's default orders (``DEFAULT_RDP_ORDERS``): 1.1 ... 10.9 by 0.1,
 #: 11 ... 63, 128, 256, 512, 1024.
@@ -83,6 +84,8 @@ _BATCH = 3             # orders evaluated per branch-and-bound round
 _SKIP_GAIN = 1e-7      # skip continuous steps after the integer search below this gain
 _CACHE_SIZE = 4096     # distinct (q, mu) whose per-order CGF values are kept
 _SPARSE_FROM = 16      # from this many undecided orders, anchor chords on a sparse set
+_BINOMIAL_MAX = 2048   # integer orders up to this use the closed-form sum (alpha - 1 terms);
+                       # larger ones the quadrature CGF, which any order costs the same
 _SPARSE_ANCHORS = (2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 128.0,
                    256.0, 512.0, 1024.0, 2048.0)
 
@@ -156,17 +159,30 @@ def cgf_pq_integer(q: float, mu: float, alphas) -> np.ndarray:
 @lru_cache(maxsize=64)
 def _grid_layout(alphas: tuple) -> tuple:
     """For a sorted grid: the integer orders whose closed form the lower bounds need
-    (2 .. floor(max fractional) + 2, and the grid's integers), an is-integer mask, and
-    floor(alpha)."""
+    (2 .. floor(max fractional) + 2, and the grid's integers, all up to _BINOMIAL_MAX), a
+    mask of the orders they bound (``near``), an is-integer mask, and floor(alpha) (0 for
+    the orders beyond, which get the running maximum only)."""
     a = np.array(alphas)
-    is_int = (a == np.round(a)) & (a >= 2.0)
-    frac = a[~is_int]
+    near = a <= _BINOMIAL_MAX - 2
+    is_int = (a == np.round(a)) & (a >= 2.0) & near
+    frac = a[~is_int & near]
     top = int(np.floor(frac.max())) + 2 if frac.size else 2
     ints = tuple(sorted(set(range(2, top + 1)) | set(int(x) for x in a[is_int])))
-    m = np.floor(a).astype(int)
-    m.setflags(write=False)
-    is_int.setflags(write=False)
-    return ints, is_int, m
+    m = np.where(near, np.floor(np.minimum(a, _BINOMIAL_MAX)), 0).astype(int)
+    for arr in (near, is_int, m):
+        arr.setflags(write=False)
+    return ints, near, is_int, m
+
+
+def _cgf_or_inf(q: float, mu: float, t: list) -> list:
+    """K at every t by quadrature; +inf where the kernel overflows (|t| mu ~ 1e8 and
+    beyond): such an order then bounds nothing -- a valid, useless, upper bound."""
+    try:
+        return cgf(q, mu, np.array(t)).tolist()
+    except QuadratureError:
+        out = np.empty(len(t))
+        core.pllr_cgf(float(q), float(mu), np.array(t, dtype=float), out)
+        return np.where(np.isfinite(out), out, np.inf).tolist()
 
 
 class _StepCGF:
@@ -196,14 +212,14 @@ class _StepCGF:
             return
         if self.q >= 1.0:  # the Gaussian pair is symmetric: K(1 - a) = K(a)
             for a in set(pq) | set(qp):
-                self.pq[a] = self.qp[a] = 0.5 * a * (a - 1.0) * self.mu ** 2
+                self.pq[a] = self.qp[a] = 0.5 * a * (a - 1.0) * (self.mu * self.mu)
             return
-        ints = [a for a in pq if a == int(a) and a >= 2.0]
-        frac = [a for a in pq if not (a == int(a) and a >= 2.0)]
+        ints = [a for a in pq if a == int(a) and 2.0 <= a <= _BINOMIAL_MAX]
+        frac = [a for a in pq if not (a == int(a) and 2.0 <= a <= _BINOMIAL_MAX)]
         if ints:
             self.pq.update(zip(ints, cgf_pq_integer(self.q, self.mu, np.array(ints)).tolist()))
         if frac or qp:
-            k = cgf(self.q, self.mu, np.array(frac + [1.0 - a for a in qp])).tolist()
+            k = _cgf_or_inf(self.q, self.mu, frac + [1.0 - a for a in qp])
             self.pq.update(zip(frac, k[:len(frac)]))
             self.qp.update(zip(qp, k[len(frac):]))
 
@@ -386,10 +402,11 @@ class RDPCurve:
         cost. K_pq(alpha) <= K(alpha) is known in closed form at integers; K_pq is convex
         (a CGF) with K(0) = K(1) = 0, so between integers n < alpha < n + 1 it lies above
         both extended chords, (n - 1, n) and (n + 1, n + 2). Exact values already known
-        are used as they are, and R is non-decreasing in alpha (a running maximum)."""
+        are used as they are, and R is non-decreasing in alpha (a running maximum; the
+        only bound used above _BINOMIAL_MAX)."""
         known = np.zeros(alphas.size)
         if self.ordering != "qp":
-            ints, is_int, m = _grid_layout(tuple(alphas.tolist()))
+            ints, near, is_int, m = _grid_layout(tuple(alphas.tolist()))
             tot = np.zeros(len(ints))
             for q, mu, n in self.segments:
                 tot += n * _step(q, mu).pq_integer(ints)
@@ -398,7 +415,7 @@ class RDPCurve:
             x = alphas - m
             left = kfull[m] + (kfull[m] - kfull[m - 1]) * x
             right = kfull[m + 1] - (kfull[m + 2] - kfull[m + 1]) * (1.0 - x)
-            k = np.where(is_int, kfull[m], np.maximum(np.maximum(left, right), 0.0))
+            k = np.where(is_int, kfull[m], np.maximum(np.maximum(left, right), 0.0) * near)
             known = k / (alphas - 1.0)
         if self._exact:
             ex = np.array([self._exact.get(a, np.nan) for a in alphas.tolist()])
@@ -517,17 +534,20 @@ def _refine(f, a: float, b: float, fb: float, c: float, maxiter: int = 10) -> tu
         fbest, xbest = min([(fa, a), (fb, b), (fc, c), (float(res.fun), float(res.x))])
         return xbest, fbest
     if a == round(a) and b == round(b) and c == round(c) and a >= 2.0:
+        slow = 0  # parabolic steps in a row that kept > 70% of the bracket: then golden ones
         while c - a > 2.0:
             x = _vertex(a, fa, b, fb, c, fc)
             x = float(round(x)) if math.isfinite(x) else b
-            if not (a < x < c) or x == b:
+            if not (a < x < c) or x == b or slow >= 2:
                 x = b + max(1.0, round(_GOLDEN * (c - b))) if c - b > b - a else \
                     b - max(1.0, round(_GOLDEN * (b - a)))
+            width = c - a
             a, fa, b, fb, c, fc = _shrink(a, fa, b, fb, c, fc, x, f(x))
+            slow = slow + 1 if c - a > 0.7 * width else 0
         # between integers the parabola through (b - 1, b, b + 1) predicts the gain left;
         # far out (alpha ~ 100s) f is flat and continuous steps would buy < 1e-7 relative
         curv = fa - 2.0 * fb + fc
-        if curv > 0.0 and (fa - fc) ** 2 / (8.0 * curv) <= _SKIP_GAIN * abs(fb):
+        if curv > 0.0 and (fa - fc) * (fa - fc) / (8.0 * curv) <= _SKIP_GAIN * abs(fb):
             return b, fb
     try:
         res = minimize_scalar(f, bracket=(a, b, c), method="brent",
