@@ -4,7 +4,9 @@
   long references); they are skipped otherwise.
 - Hypothesis profiles: ``ci`` (derandomized, bounded: chosen automatically when ``CI`` is
   set), ``dev`` (default locally) and ``long`` (``HYPOTHESIS_PROFILE=long`` for a thorough
-  local run).
+  local run). Tests that set their own ``max_examples`` scale it with the profile (see
+  tests/test_robustness.py ``examples``); ``--hypothesis-show-statistics`` prints the count
+  each test ran.
 """
 import os
 
@@ -15,7 +17,7 @@ settings.register_profile("ci", derandomize=True, max_examples=30, deadline=None
                           suppress_health_check=[HealthCheck.too_slow], print_blob=True)
 settings.register_profile("dev", max_examples=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", max_examples=2000, deadline=None,
+settings.register_profile("long", max_examples=500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
