@@ -46,7 +46,14 @@ NEAR_LATTICE = 5.0
 U_MIN = 0.05          # |u| below this: interpolate across the removable singularity
 REFINE_LAMBDA = 0.25   # |lambda3| or |lambda4| of the tilted sum above this: numerical inversion
 _C_BRIDGE = 1.5        # the Bromwich line for saddle points inside the bridged poles
+_U_STRICT = 4.0 * U_MIN  # strict queries take the integral this close to a pole
 _UNKNOWN = object()
+
+
+def _key(t: float, force: bool) -> tuple[float, bool]:
+    """Inversion tables are kept per saddle point, and forced ones left of _C_BRIDGE per
+    line (they all lie on Re z = _C_BRIDGE: one table, one consistent delta(eps))."""
+    return (_C_BRIDGE, True) if force and t < _C_BRIDGE else (t, force)
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -156,7 +163,7 @@ class SaddlePointProfile:
         needed or cannot be tabulated (the caller keeps the Lugannani-Rice value)."""
         if self.ccgf is None:
             return None
-        key = (t, force)
+        key = _key(t, force)
         known = self._inversions.get(key, _UNKNOWN)
         if known is not _UNKNOWN:
             return known
@@ -167,7 +174,7 @@ class SaddlePointProfile:
             # K - (t - 1) K' less the usual prefactor and a margin, if that is lower
             chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
             hint = min(_log_delta_at(t, d), chernoff)
-            c = max(t, _C_BRIDGE) if self.bridged(t) else best_line(self.cgf, t, hint)
+            c = _C_BRIDGE if t < _C_BRIDGE else best_line(self.cgf, t, hint)
             inv = TiltedInversion(self.ccgf, self.cgf, c, d.K1, hint)
         inv = inv if inv is not None and inv.ok else None
         self._remember(key, inv)   # a local answer: another thread may clear the table
@@ -178,18 +185,20 @@ class SaddlePointProfile:
             self._inversions.clear()
         self._inversions[key] = inv
 
-    def bridged(self, t: float) -> bool:
-        """Whether t lies within U_MIN / sd of a removable pole (0 or 1), where
+    def bridged(self, t: float, u_min: float = U_MIN) -> bool:
+        """Whether t lies within u_min / sd of a removable pole (0 or 1): within U_MIN
         log_delta_at_tilt interpolates instead of evaluating the formula."""
-        h = U_MIN / math.sqrt(self.cgf(t).K2)
+        h = u_min / math.sqrt(self.cgf(t).K2)
         return abs(t) < h or abs(t - 1.0) < h
 
     def _integral_for(self, t: float, strict: bool) -> tuple[TiltedInversion | None, bool]:
         """(inversion, forced) for the saddle point t. ``strict`` (sums whose tilted sd is so
-        small that the bridges across the poles are wide): a bridged t is never read from
-        the formula but from the integral on the line Re z = max(t, _C_BRIDGE) (any line
-        Re z > 1 gives delta), or a ValueError if that cannot be tabulated."""
-        if strict and self.bridged(t):
+        small that the bridges across the poles are wide): a t within _U_STRICT / sd of a
+        pole (where the formula's 1/u terms make it wander: 6e-4 at 0.07) is never read from
+        the formula but from the integral on the line Re z = max(t, _C_BRIDGE), one table
+        for all such t (any line Re z > 1 gives delta), or a ValueError if that cannot be
+        tabulated."""
+        if strict and self.bridged(t, _U_STRICT):
             inv = self.inversion(t, force=True)
             if inv is None:
                 raise ValueError("the saddle point lies within the bridged poles of the formula")
@@ -302,7 +311,7 @@ class SaddlePointProfile:
                 raise ValueError("the inversion of the tilted sum did not settle")
             return max(eps0, 0.0)
         try:  # delta(eps) reads the same integral: the round trip is exact
-            self._remember((self.tilt(eps), forced), inv)
+            self._remember(_key(self.tilt(eps), forced), inv)
         except ValueError:
             pass
         return eps
@@ -315,7 +324,7 @@ class SaddlePointProfile:
             return None
         try:   # the integral that answered at eps, if one did (looked up, never computed here)
             t = self.tilt(eps)
-            if any(self._inversions.get((t, forced)) is not None for forced in (False, True)):
+            if any(self._inversions.get(_key(t, forced)) is not None for forced in (False, True)):
                 return None
         except ValueError:
             pass
