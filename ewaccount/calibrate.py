@@ -19,6 +19,7 @@ _REL_TOL = 1e-9          # estimate methods: sigma to relative 1e-9
 _CERT_LOG_TOL = 3e-3     # certified: stop once a probe's eps is within 0.3% below the target
 _CERT_AIM = 1.5e-3       # ... aiming at the middle of that band
 _CERT_PROBES = 8
+_CERT_MAX_STEP = math.log(4.0)   # at most a factor 4 in sigma per certified probe
 _MAX_PROBES = 200
 
 
@@ -121,13 +122,15 @@ def _certified_start(q: float, t: int, d: float, target: float, ordering: str) -
 
 def _certified_search(f, x0: float, slope: float):
     """A few certified probes of f = log eps_certified - log target on x = log sigma, from
-    the steering x0 and slope s = -df/dx: Newton steps aiming _CERT_AIM below the target,
-    secant slopes once two probes exist, kept inside the bracket [f > 0, f <= 0] once one
-    exists (false position there). Returns the first probed log sigma whose certified eps
+    the steering x0 and slope s = -df/dx: Newton steps aiming _CERT_AIM below the target
+    (at most a factor 4 in sigma, inside [SIGMA_MIN, SIGMA_MAX]), secant slopes once two
+    probes exist, kept inside the bracket [f > 0, f <= 0] once one exists (false position
+    there). Returns the first probed log sigma whose certified eps
     is within _CERT_LOG_TOL below the target; after _CERT_PROBES, the smallest probed one
     below the target, or None (the caller then runs the general search). Every probe is a
     full certified query: what ``ew.epsilon`` returns there."""
-    x, lo, hi, prev = x0 + _CERT_AIM / slope, None, None, None
+    xmin, xmax = math.log(SIGMA_MIN), math.log(SIGMA_MAX)
+    x, lo, hi, prev = min(max(x0 + _CERT_AIM / slope, xmin), xmax), None, None, None
     for _ in range(_CERT_PROBES):
         fx = f(x)
         if fx <= 0:
@@ -142,7 +145,11 @@ def _certified_search(f, x0: float, slope: float):
             sec = -(fx - prev[1]) / (x - prev[0])
             s = sec if sec > 0 else slope
         prev = (x, fx)
-        x = x + (fx + _CERT_AIM) / s
-        if lo is not None and hi is not None and not lo[0] < x < hi[0]:
-            x = hi[0] - (hi[1] + _CERT_AIM) * (hi[0] - lo[0]) / (hi[1] - lo[1])
+        step = min(max((fx + _CERT_AIM) / s, -_CERT_MAX_STEP), _CERT_MAX_STEP)
+        nx = min(max(x + step, xmin), xmax)
+        if lo is not None and hi is not None and not lo[0] < nx < hi[0]:
+            nx = hi[0] - (hi[1] + _CERT_AIM) * (hi[0] - lo[0]) / (hi[1] - lo[1])
+        if nx == x:                          # at a bound of the sigma range
+            break
+        x = nx
     return hi[0] if hi is not None else None

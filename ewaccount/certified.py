@@ -394,11 +394,11 @@ class _Mech:
         with np.errstate(divide="ignore"):
             self.lmass = np.log(mass)
         self.top = float(edges[-1])
-        self._buf = np.empty(3)
 
     def _k(self, lam: float) -> tuple[float, float, float]:
-        pld.pmf_cgf(self.pos, self.lmass, lam, self._buf)
-        return float(self._buf[0]), float(self._buf[1]), float(self._buf[2])
+        buf = np.empty(3)                   # per call: queries may run in threads
+        pld.pmf_cgf(self.pos, self.lmass, lam, buf)
+        return float(buf[0]), float(buf[1]), float(buf[2])
 
     def K(self, lam: float) -> tuple[float, float, float]:
         """(K, K', K'') of the one-step A-PLD at tilt lam (closed form for q = 1). For "pq"

@@ -142,6 +142,25 @@ def test_gaussian_exact(sigma, T, delta):
     assert truth <= eps <= truth * (1.0 + RTOL) + 1e-12
 
 
+@pytest.mark.parametrize("sigma", [0.01, 0.015, 0.02])
+def test_huge_mu_is_an_upper_bound(sigma):
+    """mu = 1/sigma >= 50: the N(mu, 1) component lies beyond |x| = 60, where the kernels
+    once clamped x and lost it (eps came out ~0). Above the exact GDP value, and for a
+    subsampled mechanism above the loss of three sampled steps."""
+    truth = _gdp_eps(1e-5, 1.0 / sigma)
+    eps = CertifiedAccountant().compose(ew.Gaussian(noise_multiplier=sigma), 1).get_epsilon(1e-5)
+    assert truth <= eps <= truth * 1.01
+    sub = _acc(0.01, sigma, 10).get_epsilon(1e-5)
+    assert sub >= 3 * (0.5 / sigma ** 2 + math.log(0.01))
+
+
+def test_absurd_sigma_is_answered():
+    """sigma = 1e-8 (mu = 1e8): a valid answer (finite or +inf), not an endless bisection."""
+    for q in (0.01, 1.0):
+        res = _acc(q, 1e-8, 10).get_epsilon_result(1e-5)
+        assert res.value > 1e15
+
+
 def test_gaussian_orderings_agree():
     acc = lambda o: CertifiedAccountant(ordering=o).compose(ew.Gaussian(noise_multiplier=1.5), 20)  # noqa: E731
     a, b = acc("pq").get_epsilon(1e-6), acc("qp").get_epsilon(1e-6)

@@ -21,7 +21,7 @@ import numpy as _np
 cdef double U = 2.0 ** -53
 cdef double LIBM_ULPS = 4.0
 cdef double DYAD = 2.0 ** -46
-cdef double XMAX = 60.0
+cdef double XMAX = 60.0            # |x - m| beyond which N(m, 1) has mass below 1e-780 (m = 0, mu)
 cdef double FLUSH = 1e-200
 cdef double RHO_QUAD = 0.5
 cdef double CLOSED_OK = 1e-9
@@ -186,8 +186,8 @@ cdef double x_of(double l, double q, double mu) noexcept nogil:
                 return NEG_INF
             uu = log1p(y)
         x = (uu + hm2) / mu
-    if x > XMAX:
-        return XMAX
+    if x > XMAX + mu:
+        return XMAX + mu
     if x < -XMAX:
         return -XMAX
     return x
@@ -219,7 +219,7 @@ cdef double grid_x(double l, double q, double mu, int up, double* Lout, double* 
             Lout[0] = L
             eLout[0] = eL
             return x
-        if up and x >= XMAX:
+        if up and x >= XMAX + mu:
             Lout[0] = INFINITY
             eLout[0] = 0.0
             return INFINITY
@@ -393,7 +393,7 @@ cdef inline double lbeta_up(double a, double b) noexcept nogil:
 
 cdef double tilted_tail_pq(double x, double q, double mu, double lam, double shift) noexcept nogil:
     cdef double t = lam + 1.0, u, lr, l1r, lp, ep, v
-    if x >= XMAX:
+    if x >= XMAX + mu:
         return NEG_INF
     u = mu * x - 0.5 * mu * mu
     lr = log1p(-q) - log(q) - u if q < 1.0 else NEG_INF
@@ -508,7 +508,7 @@ cdef void cell(L0* c, Py_ssize_t j0, Py_ssize_t j1) noexcept nogil:
     cdef double e4[4]
     if c.lh[2 * (j1 - j0)] != c.lh[2 * (j1 - j0)]:        # NaN: not computed yet
         c.lh[2 * (j1 - j0)] = log(-expm1(-H))
-        c.lh[2 * (j1 - j0) + 1] = log(expm1(H))
+        c.lh[2 * (j1 - j0) + 1] = log(expm1(H)) if H < 700.0 else H + log(-expm1(-H))
     lh_hi = c.lh[2 * (j1 - j0)]
     lh_lo = c.lh[2 * (j1 - j0) + 1]
     l0 = c.o + j0 * c.h
@@ -770,6 +770,8 @@ def level0_window(double q, double mu, int ordering, double lam, double shift, d
         else:
             while b - a > tol:
                 m = 0.5 * (a + b)
+                if not a < m < b:             # b - a at the resolution of doubles
+                    break
                 if not tail_ok(q, mu, ordering, m, lam, shift, log_tau, log_b):
                     a = m
                 else:
@@ -787,6 +789,8 @@ def level0_window(double q, double mu, int ordering, double lam, double shift, d
         else:
             while b - a > tol:
                 m = 0.5 * (a + b)
+                if not a < m < b:             # b - a at the resolution of doubles
+                    break
                 if head_bad(q, mu, ordering, lam, shift, m, log_tau):
                     b = m
                 else:

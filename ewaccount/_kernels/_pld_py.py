@@ -32,7 +32,8 @@ import numpy as np
 U = 2.0 ** -53
 LIBM_ULPS = 4.0
 DYAD = 2.0 ** -46          # x-grid quantum (|x| < 64): differences of cell ends are exact
-XMAX = 60.0                # |x| beyond which every normal mass is below 1e-780
+XMAX = 60.0                # |x - m| beyond which N(m, 1) has mass below 1e-780 (m = 0, mu):
+                           # x is clamped to [-XMAX, XMAX + mu]
 FLUSH = 1e-200             # squash: entries below this share of the total join the deficit
 RHO_QUAD = 0.5             # cells narrower than this (rho) are integrated by quadrature
 CLOSED_OK = 1e-9           # a closed form with a larger relative error bound is checked by quadrature
@@ -140,7 +141,7 @@ def _pllr_err(x: float, q: float, mu: float) -> tuple[float, float]:
 
 
 def _x_of(l: float, q: float, mu: float) -> float:
-    """x with L(x) = l (+-inf outside the range; clamped to [-XMAX, XMAX])."""
+    """x with L(x) = l (+-inf outside the range; clamped to [-XMAX, XMAX + mu])."""
     hm2 = 0.5 * mu * mu
     if q >= 1.0:
         x = (l + hm2) / mu
@@ -154,8 +155,8 @@ def _x_of(l: float, q: float, mu: float) -> float:
                 return NEG_INF
             uu = math.log1p(y)
         x = (uu + hm2) / mu
-    if x > XMAX:
-        return XMAX
+    if x > XMAX + mu:
+        return XMAX + mu
     if x < -XMAX:
         return -XMAX
     return x
@@ -178,7 +179,7 @@ def _grid_x(l: float, q: float, mu: float, up: bool) -> tuple[float, float, floa
             return x, L, eL
         if not up and L + eL <= l:
             return x, L, eL
-        if up and x >= XMAX:
+        if up and x >= XMAX + mu:
             return math.inf, math.inf, 0.0
         if not up and x <= -XMAX:
             return NEG_INF, math.log1p(-q) if q < 1.0 else NEG_INF, 0.0
@@ -323,7 +324,7 @@ def _log_tilted_tail_pq(x: float, q: float, mu: float, lam: float, shift: float)
     e^L <= q e^u (1 + r), r = (1-q) / (q e^{u(x)}) for x' >= x, and
     int_{x' > x} e^{t u} dP = e^{t(t-1) mu^2/2} Phi-bar(x - t mu), t = lam + 1."""
     t = lam + 1.0
-    if x >= XMAX:
+    if x >= XMAX + mu:
         return NEG_INF
     u = mu * x - 0.5 * mu * mu
     lr = math.log1p(-q) - math.log(q) - u if q < 1.0 else NEG_INF
@@ -369,8 +370,11 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
     two) steps wide elsewhere: blocks of ``merge`` steps whose tilted mass share P
     satisfies P (k^2 - 1) <= var_budget / (number of blocks) are cut into cells of k steps
     (k the largest power of two allowed), so the spread variance grows by at most
-    ``var_budget`` times that of the uniform grid. A wide cell is still a CTD onto two grid
-    points; the grid points inside it receive nothing."""
+    ``var_budget`` times that of the uniform grid; and (lam + 1) k h <= 1, where that
+    second-order variance model holds (a wider cell would move a large share of the tilted
+    mass e^{(lam + 1) L} dB to its upper end). A wide cell is still a CTD onto two grid
+    points; the grid points inside it receive nothing. Per cell width, log(1 - e^{-H}) and
+    log(e^H - 1) are computed once."""
     n = len(out)
     hm2 = 0.5 * mu * mu
     lq = math.log(q)
@@ -458,7 +462,8 @@ def level0(q: float, mu: float, ordering: int, o: float, h: float, lam: float, s
         (from b) to j0 in "pq" and, scaled by e^{l_j0}, to j1 in "qp"."""
         H = (j1 - j0) * h
         if j1 - j0 not in lhw:
-            lhw[j1 - j0] = (math.log(-math.expm1(-H)), math.log(math.expm1(H)))
+            lhw[j1 - j0] = (math.log(-math.expm1(-H)),
+                            math.log(math.expm1(H)) if H < 700.0 else H + math.log(-math.expm1(-H)))
         lh_hi, lh_lo = lhw[j1 - j0]
         l0 = o + j0 * h
         l1 = o + j1 * h
@@ -635,6 +640,8 @@ def level0_window(q: float, mu: float, ordering: int, lam: float, shift: float, 
     else:
         while b - a > tol:
             m = 0.5 * (a + b)
+            if not a < m < b:             # b - a at the resolution of doubles
+                break
             if not _tail_ok(q, mu, ordering, m, lam, shift, log_tau, log_b):
                 a = m
             else:
@@ -655,6 +662,8 @@ def level0_window(q: float, mu: float, ordering: int, lam: float, shift: float, 
     else:
         while b - a > tol:
             m = 0.5 * (a + b)
+            if not a < m < b:             # b - a at the resolution of doubles
+                break
             if bad(m):
                 b = m
             else:
