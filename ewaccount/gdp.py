@@ -126,5 +126,6 @@ def epsilon(delta: float, mu: float) -> float:
         hi *= 2.0
     else:  # pragma: no cover - log delta decreases without bound
         return math.inf
-    return brentq(lambda e: log_delta(e, m) - target, 0.0, hi, xtol=1e-14, rtol=1e-15,
+    # relative tolerance only: an absolute one (was 1e-14) quantises a tiny eps (5e-15 steps)
+    return brentq(lambda e: log_delta(e, m) - target, 0.0, hi, xtol=1e-300, rtol=1e-15,
                   maxiter=500)

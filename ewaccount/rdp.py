@@ -64,8 +64,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
 from . import _validation as v
-from ._kernels import core
-from .pllr import QuadratureError, cgf
+from .pllr import cgf
 
 #: dp_accounting 0.6.0's default orders (``DEFAULT_RDP_ORDERS``): 1.1 ... 10.9 by 0.1,
 #: 11 ... 63, 128, 256, 512, 1024.
@@ -175,14 +174,18 @@ def _grid_layout(alphas: tuple) -> tuple:
 
 
 def _cgf_or_inf(q: float, mu: float, t: list) -> list:
-    """K at every t by quadrature; +inf where the kernel overflows (|t| mu ~ 1e8 and
-    beyond): such an order then bounds nothing -- a valid, useless, upper bound."""
+    """K at every t by quadrature; +inf where the kernel fails (it overflows from |t| mu ~
+    1e8): such an order then bounds nothing -- a valid, useless, upper bound."""
     try:
         return cgf(q, mu, np.array(t)).tolist()
-    except QuadratureError:
-        out = np.empty(len(t))
-        core.pllr_cgf(float(q), float(mu), np.array(t, dtype=float), out)
-        return np.where(np.isfinite(out), out, np.inf).tolist()
+    except (ArithmeticError, ValueError):  # QuadratureError; the twin raises math errors
+        out = []
+        for x in t:
+            try:
+                out.append(float(cgf(q, mu, np.array([x]))[0]))
+            except (ArithmeticError, ValueError):
+                out.append(math.inf)
+        return out
 
 
 class _StepCGF:

@@ -113,13 +113,22 @@ def test_saddlepoint_delta_nonincreasing(q, s, T, e1, e2):
 @given(q=qs, s=sigmas, T=counts, delta=deltas, e1=epsilons, e2=epsilons)
 @settings(max_examples=examples(12, twin=4))
 def test_certified_default_valid_input(q, s, T, delta, e1, e2):
-    """The default method (certified): finite eps >= 0, delta in [0, 1] and non-increasing
-    up to rtol (its grid is chosen per query)."""
+    """The default method (certified): finite eps >= 0, delta in [0, 1]."""
     eps = ew.epsilon(**_run(q, s, T), delta=delta)
     assert math.isfinite(eps) and eps >= 0.0
+    for e in (e1, e2):
+        assert 0.0 <= ew.delta(**_run(q, s, T), epsilon=e) <= 1.0
+
+
+@pytest.mark.xfail(strict=False, reason="certified.py bug found here (issue 6 report): delta_upper "
+                                        "rises with eps at few steps, large q, small sigma")
+@given(q=qs, s=sigmas, T=counts, e1=epsilons, e2=epsilons)
+@example(q=0.5, s=0.5, T=2, e1=0.0, e2=1.0)   # 0.4954 at 0, 0.5086 at 1 (truth 0.3507 at 1)
+@settings(max_examples=examples(12, twin=4), phases=NO_SHRINK)
+def test_certified_delta_nonincreasing(q, s, T, e1, e2):
+    """Non-increasing up to rtol (the grid is chosen per query, DESIGN.md section 2)."""
     lo, hi = sorted((e1, e2))
-    _deltas_ok(ew.delta(**_run(q, s, T), epsilon=lo), ew.delta(**_run(q, s, T), epsilon=hi),
-               lo, hi, RTOL)
+    _deltas_ok(*(ew.delta(**_run(q, s, T), epsilon=e) for e in (lo, hi)), lo, hi, RTOL)
 
 
 def _check_ledger(acc, ledger, delta):
@@ -178,12 +187,14 @@ def test_compare_and_bounds(q, s, T, delta):
 @settings(max_examples=examples(15, twin=6))
 def test_kinds_against_the_exact_gaussian(s, T, delta):
     """At q = 1 the composition is exactly sqrt(T)/sigma-GDP (the "gdp" method is then exact):
-    every "upper" is at least it; the Edgeworth and saddle-point estimates equal it."""
+    every "upper" is at least it; the Edgeworth expansion (of a normal sum) equals it, and the
+    saddle point is within its 0.1% target (DESIGN.md section 6: T q >= 5)."""
     exact = ew.epsilon(**_run(1.0, s, T), delta=delta, method="gdp")
     for m in UPPER_METHODS:
         assert ew.epsilon(**_run(1.0, s, T), delta=delta, method=m) >= exact * (1 - 1e-12), m
-    for m in ("edgeworth", "saddlepoint"):
-        assert ew.epsilon(**_run(1.0, s, T), delta=delta, method=m) == pytest.approx(exact, rel=1e-6)
+    assert ew.epsilon(**_run(1.0, s, T), delta=delta, method="edgeworth") == pytest.approx(exact, rel=1e-9)
+    if T >= 5:
+        assert ew.epsilon(**_run(1.0, s, T), delta=delta, method="saddlepoint") == pytest.approx(exact, rel=1e-3)
 
 
 # -- noise calibration: never overshoots; a ValueError only when even sigma = 1e6 cannot ------
@@ -207,8 +218,11 @@ def _check_calibration(method, target, q, T, delta):
 @settings(max_examples=examples(10))
 def test_calibrated_noise_never_overshoots(method, target, q, T, delta):
     found = _check_calibration(method, target, q, T, delta)
-    if found is not None and method in ("rdp", "moments", "gdp"):
-        sigma, eps = found  # eps is decreasing in sigma here: sigma is the smallest (to 1e-9)
+    if found is not None and method in ("rdp", "moments", "gdp") and target >= 1e-9 \
+            and q >= sys.float_info.min:
+        # eps is decreasing in sigma here: sigma is the smallest (to 1e-9). Not where eps is
+        # at the level of rounding: eps below ~1e-9, or a subnormal q (a bit or two of precision)
+        sigma, eps = found
         assert sigma <= SIGMA_MIN * (1 + 1e-12) or eps(sigma * (1 - 1e-6)) > target
 
 
@@ -240,9 +254,30 @@ def test_rdp_at_any_orders(orders, q, s, T, delta):
     acc = ew.RDPAccountant(orders=orders).compose(ew.PoissonGaussian(q, s), T)
     eps = acc.get_epsilon(delta)
     assert eps >= 0.0 and (math.isfinite(eps) or min(orders) > 1e7)
-    assert acc.rdp().shape == (len(orders),) and np.all(acc.rdp() >= 0.0)
-    lower = ew.epsilon_bounds(**_run(q, s, T), delta=delta).lower
+    assert acc.rdp().shape == (len(set(orders)),) and np.all(acc.rdp() >= 0.0)
+    lower = _certified_lower(q, s, T, delta)
     assert lower is None or eps >= lower
+
+
+TWIN_LOWER_OVERFLOW = "certified lower bound on the twin: _pld_py.log_delta_lower raises OverflowError"
+
+
+def _certified_lower(q, s, T, delta):
+    """epsilon_bounds' certified lower bound (None: not available). On the twin the known
+    OverflowError (test_twin_lower_bound_overflow) reads as "not available"."""
+    try:
+        return ew.epsilon_bounds(**_run(q, s, T), delta=delta).lower
+    except OverflowError:
+        if _kernels.PLD_COMPILED:
+            raise
+        return None
+
+
+@pytest.mark.xfail(not _kernels.PLD_COMPILED, strict=False, reason=TWIN_LOWER_OVERFLOW)
+def test_twin_lower_bound_overflow():
+    """Found by test_rdp_at_any_orders on the twin (compiled: lower = 1970.8)."""
+    b = ew.epsilon_bounds(**_run(1.0, 0.5, 1407), delta=0.5)
+    assert b.lower is not None and b.lower <= b.upper
 
 
 # -- extremes, each on purpose -----------------------------------------------------------------
