@@ -40,7 +40,7 @@ _ALIAS_LOG = 21.0      # e^{-(c - 1) D} <= e^-21 delta (~1e-9 relative)
 _CUT = math.log(1e-10)  # |G(u)| / |G(0)| below this: the tail is dropped
 _MAX_NODES = 1 << 15   # more nodes than this: no inversion (the caller keeps its estimate)
 _MAX_BLOCK = 256       # grid points tabulated between checks of the decay
-_MAX_WORK = 1.5e8      # quadrature nodes times grid points (~0.3 s): beyond, no inversion
+_MAX_WORK = 5e7        # quadrature nodes times grid points (~0.25 s): beyond, no inversion
 _C_MIN = 1.05          # the line must keep clear of the pole at z = 1
 _FEW_NODES = 2000      # a saddle-point line this cheap is kept without looking further
 _MAX_EXCESS = 18.0     # |G(0)| / delta at most e^18: the sum keeps ~1e-8 relative accuracy

@@ -192,17 +192,18 @@ class SaddlePointProfile:
         return abs(t) < h or abs(t - 1.0) < h
 
     def _integral_for(self, t: float, strict: bool) -> tuple[TiltedInversion | None, bool]:
-        """(inversion, forced) for the saddle point t. ``strict`` (sums whose tilted sd is so
-        small that the bridges across the poles are wide): a t within _U_STRICT / sd of a
-        pole (where the formula's 1/u terms make it wander: 6e-4 at 0.07) is never read from
-        the formula but from the integral on the line Re z = max(t, _C_BRIDGE), one table
-        for all such t (any line Re z > 1 gives delta), or a ValueError if that cannot be
-        tabulated."""
-        if strict and self.bridged(t, _U_STRICT):
+        """(inversion, forced) for the saddle point t. A t within U_MIN / sd of a pole, where
+        the formula is only interpolated (0.1% off for a normal sum), is read from the
+        integral on the line Re z = max(t, _C_BRIDGE) instead, one table for all such t (any
+        line Re z > 1 gives delta), where it can be tabulated. ``strict`` (sums whose tilted
+        sd is so small that the bridges are wide): the band is _U_STRICT / sd (the formula's
+        1/u terms make it wander: 6e-4 at 0.07), and a ValueError if no table can be made."""
+        if self.bridged(t, _U_STRICT if strict else U_MIN):
             inv = self.inversion(t, force=True)
-            if inv is None:
+            if inv is not None:
+                return inv, True
+            if strict:
                 raise ValueError("the saddle point lies within the bridged poles of the formula")
-            return inv, True
         return self.inversion(t), False
 
     def log_delta_at_tilt(self, t: float) -> float:
