@@ -43,6 +43,7 @@ _MAX_BLOCK = 256       # grid points tabulated between checks of the decay
 _MAX_WORK = 5e7        # quadrature nodes times grid points (~0.25 s): beyond, no inversion
 _C_MIN = 1.05          # the line must keep clear of the pole at z = 1
 _FEW_NODES = 2000      # a saddle-point line this cheap is kept without looking further
+_MAX_FORCED_EXCESS = 25.0   # any line: beyond, the cancellation (~1e-16 e^25) is not worth it
 _MAX_EXCESS = 18.0     # |G(0)| / delta at most e^18: the sum keeps ~1e-8 relative accuracy
 
 
@@ -121,7 +122,7 @@ class TiltedInversion:
         if not self.ok:
             return
         line = _line(cgf, c, eps0, log_delta_hint)
-        self.ok = line.sd > 0.0
+        self.ok = line.sd > 0.0 and line.excess <= _MAX_FORCED_EXCESS
         if not self.ok:
             return
         span, sd, cut = line.span, line.sd, _CUT - line.excess

@@ -274,7 +274,7 @@ class SaddlePointProfile:
             inv, _ = self._integral_for(t0, strict)
             if inv is None or inv.log_delta(0.0) <= target:
                 return 0.0
-            return self._solve(inv, target, 0.0, t0, forced=True)
+            return self._solve(inv, target, 0.0, t0, forced=True, must=strict)
         # bracket: f(lo) > target, f(hi) <= target, both where the formula is valid (finite;
         # far from normal it can go negative, at small tilts only)
         lo, hi = t0, max(2.0, 2.0 * t0)
@@ -296,19 +296,21 @@ class SaddlePointProfile:
             inv = self.inversion(hi, force=True)
             if inv is None:
                 raise ValueError("the saddle-point formula has no valid value above the target delta")
-            return self._solve(inv, target, self.cgf(hi).K1, hi, forced=True)
+            return self._solve(inv, target, self.cgf(hi).K1, hi, forced=True, must=True)
         t = brentq(lambda s: self.log_delta_at_tilt(s) - target, lo, hi, xtol=1e-13, rtol=1e-13)
         eps = self.cgf(t).K1
         self._note_tilt(eps, t)
         inv, forced = self._integral_for(t, strict)
-        return self._solve(inv, target, eps, t, forced) if inv is not None else max(eps, 0.0)
+        return self._solve(inv, target, eps, t, forced, must=strict) if inv is not None else max(eps, 0.0)
 
-    def _solve(self, inv: TiltedInversion, target: float, eps0: float, t: float, forced: bool) -> float:
+    def _solve(self, inv: TiltedInversion, target: float, eps0: float, t: float, forced: bool,
+               must: bool) -> float:
         """eps with log delta(eps) = target on the integral, from eps0 (the formula's root);
-        eps0 itself if the Newton steps do not settle (a forced integral must settle)."""
+        eps0 itself if no root is found there, or a ValueError if ``must`` (no formula to
+        fall back on)."""
         eps = inv.epsilon(target, eps0)
         if eps is None or not 0.0 <= eps < self.eps_max:
-            if forced:
+            if must:
                 raise ValueError("the inversion of the tilted sum did not settle")
             return max(eps0, 0.0)
         try:  # delta(eps) reads the same integral: the round trip is exact

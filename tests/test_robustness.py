@@ -244,25 +244,18 @@ def test_rdp_at_any_orders(orders, q, s, T, delta):
     assert lower is None or eps >= lower
 
 
-TWIN_LOWER_OVERFLOW = "certified lower bound on the twin: _pld_py.log_delta_lower raises OverflowError"
-
-
 def _certified_lower(q, s, T, delta):
-    """epsilon_bounds' certified lower bound (None: not available). On the twin the known
-    OverflowError (test_twin_lower_bound_overflow) reads as "not available"."""
-    try:
-        return ew.epsilon_bounds(**_run(q, s, T), delta=delta).lower
-    except OverflowError:
-        if _kernels.PLD_COMPILED:
-            raise
-        return None
+    """epsilon_bounds' certified lower bound (None: not available)."""
+    return ew.epsilon_bounds(**_run(q, s, T), delta=delta).lower
 
 
-@pytest.mark.xfail(not _kernels.PLD_COMPILED, strict=False, reason=TWIN_LOWER_OVERFLOW)
-def test_twin_lower_bound_overflow():
-    """Found by test_rdp_at_any_orders on the twin (compiled: lower = 1970.8)."""
+def test_twin_lower_bound_does_not_overflow():
+    """Found by test_rdp_at_any_orders on the twin: _pld_py.log_delta_lower raised
+    OverflowError where the compiled kernel's e^(eps - g) is inf (compiled: lower = 1970.8);
+    the exact eps is sqrt(1407)/0.5-GDP's."""
     b = ew.epsilon_bounds(**_run(1.0, 0.5, 1407), delta=0.5)
-    assert b.lower is not None and b.lower <= b.upper
+    exact = ew.epsilon(**_run(1.0, 0.5, 1407), delta=0.5, method="gdp")
+    assert b.lower is not None and b.lower <= exact <= b.upper
 
 
 # -- extremes, each on purpose -----------------------------------------------------------------

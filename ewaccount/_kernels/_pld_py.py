@@ -1039,6 +1039,8 @@ def log_delta_lower(a, b, o: float, h: float, logZ: float, lam: float, eta: floa
         if a[i] == 0.0:
             continue
         g = o + i * h
+        if eps - g > 709.0:   # e^(eps - g) overflows: the compiled kernel's t is -inf or NaN, skipped
+            continue
         x = a[i] * fa
         t = x - math.exp(eps - g) * (1.0 + 8.0 * U * (abs(eps) + abs(g) + 1.0)) * b[i] * fb - 2.0 * U * x
         if t > 0.0:
