@@ -239,9 +239,16 @@ cdef double grid_x(double l, double q, double mu, int up, double* Lout, double* 
     return NEG_INF
 
 
+cdef inline void log_sub(double big, double rbig, double small, double rsmall, double* out) noexcept nogil:
+    """out = [log(e^big - e^small), its error bound] for small < big (see the twin)."""
+    cdef double t = small - big, em = -expm1(t)
+    out[0] = big + log(em)
+    out[1] = rbig + (rsmall + rbig + U * fabs(t)) * exp(t) / em + (2 * LIBM_ULPS + 4) * U
+
+
 cdef void ef_closed(double a, double b, double mu, double* r) noexcept nogil:
     """r = [lE, rE, lF, rF] by closed forms (see the twin)."""
-    cdef double hm2 = 0.5 * mu * mu, r0, r1, l0, l1, sh, z, s, lD1, e1, t, em
+    cdef double hm2 = 0.5 * mu * mu, r0, r1, l0, l1, sh, z, s, lD1, e1
     cdef int k
     l0 = ldiff(a, b, &r0)
     l1 = ldiff(a - mu, b - mu, &r1)
@@ -262,20 +269,14 @@ cdef void ef_closed(double a, double b, double mu, double* r) noexcept nogil:
         s = -mu * a + hm2
         lD1 = l1 + s
         e1 = r1 + 2.0 * U * (fabs(mu * a) + hm2 + fabs(l1)) + LIBM_ULPS * U
-        t = l0 - lD1
-        if t < 0.0:
-            em = -expm1(t)
-            r[0] = lD1 + log(em)
-            r[1] = e1 + (r0 + e1 + U * fabs(t)) * exp(t) / em + (2 * LIBM_ULPS + 4) * U
+        if l0 - lD1 < 0.0:
+            log_sub(lD1, e1, l0, r0, r)
     if l1 > NEG_INF and l0 > NEG_INF:
         s = -mu * b + hm2
         lD1 = l1 + s
         e1 = r1 + 2.0 * U * (fabs(mu * b) + hm2 + fabs(l1)) + LIBM_ULPS * U
-        t = lD1 - l0
-        if t < 0.0:
-            em = -expm1(t)
-            r[2] = l0 + log(em)
-            r[3] = r0 + (r0 + e1 + U * fabs(t)) * exp(t) / em + (2 * LIBM_ULPS + 4) * U
+        if lD1 - l0 < 0.0:
+            log_sub(l0, r0, lD1, e1, r + 2)
 
 
 cdef void ef_quad(double a, double b, double mu, double* r) noexcept nogil:

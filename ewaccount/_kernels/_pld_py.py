@@ -203,28 +203,30 @@ def _ef_closed(a: float, b: float, mu: float):
         if math.isfinite(z):
             sh += math.exp(-0.5 * z * z - LOG_SQRT_2PI - l1) * U * abs(z) if l1 > NEG_INF else math.inf
     r1 += sh
-    lE = rE = NEG_INF
-    rE = math.inf
+    lE, rE = NEG_INF, math.inf
     if math.isfinite(a) and l1 > NEG_INF:
         s = -mu * a + hm2
         lD1 = l1 + s
         e1 = r1 + 2.0 * U * (abs(mu * a) + hm2 + abs(l1)) + LIBM_ULPS * U
-        t = l0 - lD1
-        if t < 0.0:
-            em = -math.expm1(t)
-            lE = lD1 + math.log(em)
-            rE = e1 + (r0 + e1 + U * abs(t)) * math.exp(t) / em + (2 * LIBM_ULPS + 4) * U
+        if l0 - lD1 < 0.0:
+            lE, rE = _log_sub(lD1, e1, l0, r0)
     lF, rF = NEG_INF, math.inf
     if l1 > NEG_INF and l0 > NEG_INF:
         s = -mu * b + hm2
         lD1 = l1 + s
         e1 = r1 + 2.0 * U * (abs(mu * b) + hm2 + abs(l1)) + LIBM_ULPS * U
-        t = lD1 - l0
-        if t < 0.0:
-            em = -math.expm1(t)
-            lF = l0 + math.log(em)
-            rF = r0 + (r0 + e1 + U * abs(t)) * math.exp(t) / em + (2 * LIBM_ULPS + 4) * U
+        if lD1 - l0 < 0.0:
+            lF, rF = _log_sub(l0, r0, lD1, e1)
     return lE, rE, lF, rF
+
+
+def _log_sub(big: float, rbig: float, small: float, rsmall: float) -> tuple[float, float]:
+    """log(e^big - e^small) for small < big, with its error bound: the inputs carry bounds
+    rbig, rsmall; log1p of the ratio amplifies rsmall + rbig (and the rounding of t) by
+    e^t / (1 - e^t); exp, expm1 and log add a few ulps."""
+    t = small - big
+    em = -math.expm1(t)
+    return big + math.log(em), rbig + (rsmall + rbig + U * abs(t)) * math.exp(t) / em + (2 * LIBM_ULPS + 4) * U
 
 
 def _ef_quad(a: float, b: float, mu: float):
