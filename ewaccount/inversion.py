@@ -128,9 +128,8 @@ class TiltedInversion:
         span, sd, cut = line.span, line.sd, _CUT - line.excess
         h = 2.0 * math.pi / span
         per_block = min(max(32, int(8.0 / (sd * h))), _MAX_BLOCK)
-        logs, top, work = [], None, 0
+        logs, top, work, n_done = [], None, 0, 0
         while True:
-            n_done = sum(len(g) for g in logs)
             if n_done >= _MAX_NODES or work > _MAX_WORK:
                 self.ok = False
                 return
@@ -150,6 +149,7 @@ class TiltedInversion:
                 logs.append(logg[:max(keep, 1)])
                 break
             logs.append(logg)
+            n_done += logg.size
         self.log_b = np.concatenate(logs)
         self.u = h * np.arange(self.log_b.size)
         self.z1 = (c - 1.0) + 1j * self.u

@@ -663,18 +663,24 @@ def delta(segments, epsilon: float, orders=None, ordering: str = "max", rigorous
 # conversions of given per-order values (no kernel)
 
 
-def epsilon_from_rdp(orders: Sequence[float], rdp_values: Sequence[float], delta: float) -> OrderResult:
-    """The Balle et al. 2020 Thm. 21 conversion over given (orders, R) pairs only.
-
-    epsilon = min_i R_i + log((a_i - 1)/a_i) - (log delta + log a_i)/(a_i - 1), >= 0.
-    """
-    d = v.delta(delta)
+def _check_pairs(orders, rdp_values) -> tuple[np.ndarray, np.ndarray]:
+    """(orders, R) as float arrays of one value per order, R >= 0."""
     a = _check_orders(orders)
     r = np.asarray(rdp_values, dtype=float).ravel()
     if r.shape != a.shape:
         raise ValueError(f"rdp_values must have one value per order ({a.size}), got {r.size}")
     if np.any(np.isnan(r)) or np.any(r < 0):
         raise ValueError("rdp_values must be >= 0")
+    return a, r
+
+
+def epsilon_from_rdp(orders: Sequence[float], rdp_values: Sequence[float], delta: float) -> OrderResult:
+    """The Balle et al. 2020 Thm. 21 conversion over given (orders, R) pairs only.
+
+    epsilon = min_i R_i + log((a_i - 1)/a_i) - (log delta + log a_i)/(a_i - 1), >= 0.
+    """
+    d = v.delta(delta)
+    a, r = _check_pairs(orders, rdp_values)
     e = r + _eps_offset(math.log(d))(a)
     j = int(np.argmin(e))
     return OrderResult(max(0.0, float(e[j])), float(a[j]))
@@ -684,12 +690,7 @@ def delta_from_rdp(orders: Sequence[float], rdp_values: Sequence[float], epsilon
     """The inverse conversion over given (orders, R) pairs: delta = min_i exp((a_i - 1)
     (R_i - epsilon + log(1 - 1/a_i)) - log a_i), capped at 1."""
     e = v.epsilon(epsilon)
-    a = _check_orders(orders)
-    r = np.asarray(rdp_values, dtype=float).ravel()
-    if r.shape != a.shape:
-        raise ValueError(f"rdp_values must have one value per order ({a.size}), got {r.size}")
-    if np.any(np.isnan(r)) or np.any(r < 0):
-        raise ValueError("rdp_values must be >= 0")
+    a, r = _check_pairs(orders, rdp_values)
     ld = (a - 1.0) * r + _logdelta_offset(e)(a)
     j = int(np.argmin(ld))
     return OrderResult(float(min(1.0, math.exp(min(ld[j], 0.0)))), float(a[j]))

@@ -50,6 +50,13 @@ _U_STRICT = 4.0 * U_MIN  # strict queries take the integral this close to a pole
 _UNKNOWN = object()
 
 
+def _put(table: dict, key, value, cap: int) -> None:
+    """A small memo: emptied when full (queries cluster; refilling is cheap)."""
+    if len(table) >= cap:
+        table.clear()
+    table[key] = value
+
+
 def _key(t: float, force: bool) -> tuple[float, bool]:
     """Inversion tables are kept per saddle point, and forced ones left of _C_BRIDGE per
     line (they all lie on Re z = _C_BRIDGE: one table, one consistent delta(eps))."""
@@ -181,9 +188,7 @@ class SaddlePointProfile:
         return inv
 
     def _remember(self, key: tuple[float, bool], inv: TiltedInversion | None) -> None:
-        if len(self._inversions) >= 16:
-            self._inversions.clear()
-        self._inversions[key] = inv
+        _put(self._inversions, key, inv, 16)
 
     def bridged(self, t: float, u_min: float = U_MIN) -> bool:
         """Whether t lies within u_min / sd of a removable pole (0 or 1): within U_MIN
@@ -229,9 +234,7 @@ class SaddlePointProfile:
         return t
 
     def _note_tilt(self, eps: float, t: float) -> None:
-        if len(self._tilts) >= 256:
-            self._tilts.clear()
-        self._tilts[eps] = t
+        _put(self._tilts, eps, t, 256)
 
     def _solve_tilt(self, eps: float) -> float:
         """The root of K'(t) = eps (K'' > 0, K' increasing): a bracket widened until it holds
