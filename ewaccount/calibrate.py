@@ -37,6 +37,18 @@ def calibrate_noise(*, target_epsilon: float, delta: float, sample_rate: float, 
 
     Raises ``ValueError`` if even sigma = 1e6 cannot reach ``target_epsilon``.
     """
+    flags: list = []
+    sigma = noise_multiplier_for(target_epsilon, delta, sample_rate, steps, method, options, flags)
+    if flags:
+        warnings.warn(flags[-1], stacklevel=2)
+    return sigma
+
+
+def noise_multiplier_for(target_epsilon, delta, sample_rate, steps, method, options: dict,
+                         flags: list) -> float:
+    """:func:`calibrate_noise` with the probes' warnings collected in ``flags`` instead of
+    issued (thread-safe, unlike warnings.catch_warnings; ``compare_noise`` puts them in
+    its notes)."""
     target = v.real("target_epsilon", target_epsilon, low=0.0, low_open=True)
     d = v.delta(delta)
     q = v.sample_rate(sample_rate)
@@ -46,6 +58,7 @@ def calibrate_noise(*, target_epsilon: float, delta: float, sample_rate: float, 
     def log_excess(m: str, opts: dict):
         def f(log_sigma: float) -> float:
             acc = make_accountant(m, **opts)
+            acc._flags = flags
             acc.compose(PoissonGaussian(sample_rate=q, noise_multiplier=math.exp(log_sigma)), t)
             eps = acc.get_epsilon(d)
             gap = math.log(max(eps, 1e-300)) - math.log(target)
@@ -53,17 +66,13 @@ def calibrate_noise(*, target_epsilon: float, delta: float, sample_rate: float, 
             return min(gap, 0.0) if eps <= target else max(gap, 1e-300)
         return f
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if method in (None, "certified"):
-            start = _certified_start(q, t, d, target, options.get("ordering", "max"))
-            found = _certified_search(log_excess("certified", options), *start)
-            sigma = found if found is not None else _search(log_excess("certified", options),
-                                                           start[0], _REL_TOL, target)
-        else:
-            sigma = _search(log_excess(method, options), 0.0, _REL_TOL, target)
-    if caught:
-        warnings.warn(caught[-1].message, stacklevel=2)
+    if method in (None, "certified"):
+        start = _certified_start(q, t, d, target, options.get("ordering", "max"))
+        found = _certified_search(log_excess("certified", options), *start)
+        sigma = found if found is not None else _search(log_excess("certified", options),
+                                                       start[0], _REL_TOL, target)
+    else:
+        sigma = _search(log_excess(method, options), 0.0, _REL_TOL, target)
     return math.exp(sigma)
 
 

@@ -150,6 +150,10 @@ L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread va
 PASS1_FACTOR = 8.0        # pass 1 (steering) runs at this multiple of rtol
 SADDLE_RELIABLE = 5.0     # sum n q from which the saddle-point steering replaces pass 1
 SADDLE_PASS_R = 0.6       # ... and the single pass aims at this share of rtol (no error check)
+DELTA_PASS_R = 0.6        # a delta query's pass 2 aims at this share of rtol ...
+DELTA_EPS_FLOOR = 0.25    # ... with its grids chosen at least at eps = this many sd of the loss
+DELTA_EPS_FLOOR_MAX = 0.1  # ... (at most this eps)
+DELTA_CUT_SHIFT = 0.1     # ... and its cuts take at most this share of that eps-shift
 L1_LEVELS = 1.5         # error-model levels of a mechanism used once: level 0 (+ L0_VAR_BUDGET)
 GRID_KAPPA = 1.3          # calibration of the error model (h_u^2 divided by it)
 CACHE_SIZE = 4096          # distinct (q, sigma, ordering) steering PMFs and chains kept
@@ -1162,18 +1166,85 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
     return best, why, passes, suspect
 
 
+def _delta_steering(led: "_Ledger", eps: float) -> tuple[float, float]:
+    """(the tilt lam > 0 to store the PLD at, |H|) for a delta query at eps, from the
+    steering CGF: lam is the Chernoff tilt at eps (as in the passes for eps), H the
+    saddle-point tilt K'(H) = eps (the hazard of the grid rule,
+    module docstring), negative below the A-mean m = K'(0) of the composed loss, where it
+    is read from the normal approximation (eps - m)/K''(0); |H| at least 1/s,
+    s = sqrt(K''(0)), since within a standard deviation of the mean the second-order term
+    vanishes."""
+    _, m, v = led.K(0.0)
+    s = math.sqrt(max(v, 1e-300))
+    H = led.saddle_lam(eps, 1.0) if eps > m else (m - eps) / (s * s)
+    return led.chernoff_lam(eps), max(H, 1.0 / s)
+
+
+def _measured_hazards(b: Block, eps: float, d: float) -> tuple[float, float]:
+    """(|H|, G) on a composed PLD at eps, with delta(eps) = d: H = -d/d eps log B(L > eps)
+    - 1 (central difference over a few grid steps) and G = -d log delta / d eps =
+    e^eps B(L > eps) / delta."""
+    w = max(3.0 * b.h, 0.01 * abs(eps), 1e-6)
+    lb = [pld.log_btail(b.c, b.o, b.h, b.logZ, b.lam, e) for e in (eps - w, eps, eps + w)]
+    if not all(math.isfinite(x) for x in lb) or d <= 0.0:
+        return math.nan, math.nan
+    return abs(-(lb[2] - lb[0]) / (2.0 * w) - 1.0), math.exp(eps + lb[1]) / d
+
+
 def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
+    """Certified delta of one ordering at eps, by 2-3 passes of the composed PLD, aiming at
+    an eps-shift of rtol eps_g: the bound at eps is then at most the truth's delta at about
+    eps - rtol eps_g, so delta(eps) is non-increasing up to that (DESIGN.md section 2).
+    eps_g = eps, or DELTA_EPS_FLOOR standard deviations of the composed loss (at most
+    DELTA_EPS_FLOOR_MAX) for smaller eps; every choice is made at eps_g, so all eps below
+    the floor are read off the same PLDs, and delta is non-increasing there exactly.
+    Pass 1 (grid rule at PASS1_FACTOR rtol, steering hazard) measures the hazard; pass 2
+    runs at DELTA_PASS_R rtol; the h^2 scaling of the two estimates pass 2's error (as
+    for eps, converted by G = -d log delta / d eps), and a finer pass 3 runs when that
+    exceeds 0.8 rtol eps_g. Every pass is a valid bound; the least is kept."""
+    if ordering == 1 and eps > sum(-n * math.log1p(-q) for q, _, n in steps) * (1.0 + 1e-12):
+        return 0.0          # "qp": the loss of a step is at most -log(1 - q)
     led = _ledger(steps, ordering)
     T = led.T
     nlev = _n_lev(led.steps, T)
-    lam = led.saddle_lam(max(eps, 1e-9), 1.0)
-    hu = math.sqrt(12.0 * rtol * max(eps, 1e-3) / (nlev * T * max(lam, 1e-3)))
-    ld = led.chernoff_log_delta(eps, upper=False)
-    g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps, min(math.exp(min(ld, 0.0)), 1.0)))
-    blk, _ = compose(led, g)
-    if blk is None:
-        return math.inf
-    return min(certified_delta(blk, eps), 1.0)
+    s = math.sqrt(max(led.K(0.0)[2], 1e-300))
+    eps_g = max(eps, min(DELTA_EPS_FLOOR * s, DELTA_EPS_FLOOR_MAX))
+    lam, H = _delta_steering(led, eps_g)
+    k, _, k2 = led.K(lam)    # delta at eps_g, estimated: Chernoff, or its saddle-point refinement
+    ld = min(led.chernoff_log_delta(eps_g, upper=False),
+             k - lam * eps_g - math.log(lam * (lam + 1.0)) - 0.5 * math.log(2.0 * math.pi * max(k2, 1e-300)))
+    budgets = _budgets(led, lam, nlev, eps_g, math.exp(min(max(ld, -700.0), 0.0)))
+    hu = math.sqrt(12.0 * PASS1_FACTOR * rtol * eps_g / (GRID_KAPPA * nlev * T * H))
+    best, passes = math.inf, []
+    for npass in range(3):
+        g = make_grid(lam, hu, *budgets)
+        blk, _ = compose(led, g)
+        if blk is None:
+            break
+        best = min(best, certified_delta(blk, eps))
+        d_g = certified_delta(blk, eps_g)
+        passes.append((d_g, g.K0 * g.q0))
+        if not 0.0 < d_g < 1.0:
+            break
+        H_m, G = _measured_hazards(blk, eps_g, d_g)
+        if not (math.isfinite(H_m) and G > 0.0):
+            break
+        if npass == 0:
+            # pass 1's delta steers the cut budgets from here on, scaled so that the cuts
+            # take at most DELTA_CUT_SHIFT of the eps-shift (where delta is flat, G small,
+            # CUT_SHARE of delta would be more)
+            share = min(1.0, DELTA_CUT_SHIFT * rtol * eps_g * G / CUT_SHARE)
+            budgets = _budgets(led, lam, nlev, eps_g, min(d_g, math.exp(min(max(ld, -700.0), 0.0))) * share)
+            hu = math.sqrt(12.0 * DELTA_PASS_R * rtol * eps_g / (GRID_KAPPA * nlev * T * max(H_m, 1.0 / s)))
+            continue
+        (d1, h1), (d2, h2) = passes[-2], passes[-1]
+        ratio = (h1 / h2) ** 2
+        shift = (d1 - d2) / ((ratio - 1.0) * G * d2) if ratio > 1.05 else math.inf
+        if 0.0 <= shift <= 0.8 * rtol * eps_g:
+            break
+        f = math.sqrt(0.6 * rtol * eps_g / shift) if 0.0 < shift < math.inf else 0.5
+        hu = h2 * min(max(f, 0.25), 0.8)
+    return min(best, 1.0)
 
 
 def steer_log_sigma(q: float, T: int, delta: float, target: float,
@@ -1329,30 +1400,36 @@ def epsilon_upper(steps, delta: float, rtol: float = DEFAULT_RTOL, ordering: str
 
 
 def delta_upper(steps, eps: float, rtol: float = DEFAULT_RTOL, ordering: str = "max") -> Answer:
-    """Certified delta at ``eps`` for the ledger ``steps`` (see :func:`epsilon_upper`)."""
-    names = _orderings(steps, ordering)
-    best, notes, failed, steer = 0.0, [], False, 0.0
-    for name in names:
+    """Certified delta at ``eps`` for the ledger ``steps`` (see :func:`epsilon_upper`): the
+    largest over the orderings of each one's composed-PLD bound, or of its RDP bound where
+    that PLD cannot be certified or is not clearly below the Chernoff steering value; at
+    most the total-variation bound delta(0) (:func:`_tv_upper`)."""
+    best, notes, routes = 0.0, [], set()
+    for name in _orderings(steps, ordering):
         o = ORDERINGS.index(name)
         led = _ledger(steps, o)
         if name == "qp" and best > 0.0:
             if led.chernoff_log_delta(eps, upper=True, upper_target=math.log(best)) <= math.log(best):
                 notes.append("ordering qp dismissed by a certified Chernoff bound")
                 continue
-        steer = max(steer, math.exp(min(led.chernoff_log_delta(eps, upper=False), 0.0)))
+        steer = math.exp(min(led.chernoff_log_delta(eps, upper=False), 0.0))
         try:
             d = _pld_delta(steps, eps, o, rtol)
         except (NotCertified, ArithmeticError, ValueError):
             d = math.inf
         if not math.isfinite(d):
-            failed = True
             notes.append(f"{name}: composed PLD not certified")
+        route = "composed PLD"
+        if not d < 0.5 * steer:
+            r = _best_rdp_delta(steps, eps, name)
+            if r < d:
+                d, route = r, "RDP fallback"
+        routes.add(route)
         best = max(best, d)
-    if failed or not best < 0.5 * steer:
-        r = _best_rdp_delta(steps, eps, ordering if ordering != "max" or len(names) > 1 else "pq")
-        if r < best:
-            return Answer(min(r, 1.0), "RDP fallback", "; ".join(notes))
-    return Answer(min(best, 1.0), "composed PLD", "; ".join(notes))
+    route = "RDP fallback" if routes == {"RDP fallback"} else "composed PLD"
+    if len(routes) > 1:
+        notes.append("one ordering from the RDP fallback")
+    return Answer(min(best, _tv_upper(steps), 1.0), route, "; ".join(notes))
 
 
 # ---------------------------------------------------------------------------------------

@@ -26,12 +26,11 @@ import os
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Iterable, Optional
 
 from . import _validation as v
-from .calibrate import calibrate_noise
+from .calibrate import noise_multiplier_for
 from .mechanisms import PoissonGaussian
 from .methods import METHODS, PEER_METHODS, make_accountant
 from .peers import EXTRA, PACKAGES, available
@@ -138,16 +137,17 @@ def _peer_row(task: dict, time_box: Optional[float]) -> tuple[Optional[float], O
 
 
 def _own_row(fn, method: str) -> tuple[Optional[float], Optional[float], str]:
-    """(value, seconds, note) of one of our methods; warnings go into the note."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        t0 = time.perf_counter()
-        try:
-            value, note = fn()
-        except (ValueError, ArithmeticError) as err:
-            return None, time.perf_counter() - t0, f"error: {type(err).__name__}: {err}"
-        seconds = time.perf_counter() - t0
-    msgs = list(dict.fromkeys(str(w.message) for w in caught))
+    """(value, seconds, note) of one of our methods, ``fn(flags)`` -> (value, note); the
+    warnings of its accountants, collected in ``flags`` (not warnings.catch_warnings,
+    which is process-wide: compare may run in threads), go into the note."""
+    flags: list = []
+    t0 = time.perf_counter()
+    try:
+        value, note = fn(flags)
+    except (ValueError, ArithmeticError) as err:
+        return None, time.perf_counter() - t0, f"error: {type(err).__name__}: {err}"
+    seconds = time.perf_counter() - t0
+    msgs = list(dict.fromkeys(str(w) for w in flags))
     if msgs:
         note = "; ".join([note] + [f"warning: {m}" for m in msgs]) if note else \
             "; ".join(f"warning: {m}" for m in msgs)
@@ -194,9 +194,10 @@ def compare(*, sample_rate: float, noise_multiplier: float, steps: int, delta: f
                         noise_multiplier=s, steps=t, delta=d)
             value, seconds, note = _peer_row(task, box)
         else:
-            def run(m=m, opts=opts):
+            def run(flags, m=m, opts=opts):
                 acc = make_accountant(m, **opts).compose(
                     PoissonGaussian(sample_rate=q, noise_multiplier=s), t)
+                acc._flags = flags
                 res = acc.get_epsilon_result(d)
                 return res.value, res.note
             value, seconds, note = _own_row(run, m)
@@ -234,9 +235,8 @@ def compare_noise(*, target_epsilon: float, delta: float, sample_rate: float, st
                         delta=d, target_epsilon=target)
             value, seconds, note = _peer_row(task, box)
         else:
-            def run(m=m, opts=opts):
-                sigma = calibrate_noise(target_epsilon=target, delta=d, sample_rate=q,
-                                        steps=t, method=m, **opts)
+            def run(flags, m=m, opts=opts):
+                sigma = noise_multiplier_for(target, d, q, t, m, opts, flags)
                 return sigma, make_accountant(m, **opts)._note()
             value, seconds, note = _own_row(run, m)
         rows.append(NoiseRow(m, value, kind, seconds, note))

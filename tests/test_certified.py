@@ -20,6 +20,7 @@ from ewaccount import certified as C
 from ewaccount._kernels import PLD_COMPILED, _pld_py
 from ewaccount.accountants import CertifiedAccountant
 from ewaccount.methods import METHODS
+from peers import require
 
 RTOL = C.DEFAULT_RTOL
 # tests/reference/truth_public.jsonl: provenance in tests/reference/README.md
@@ -192,6 +193,70 @@ def test_delta_is_an_upper_bound_and_round_trips():
     d = acc.get_delta(eps)
     assert d <= row["delta"] * 1.05
     assert acc.get_epsilon(d) == pytest.approx(eps, rel=RTOL)
+
+
+@pytest.mark.parametrize("row", list(_rows()))
+def test_delta_on_truth_panel(row):
+    """delta(eps) of every truth row: at the truth's rigorous lower end at least the row's
+    delta (an upper bound), and rtol (+ the row's own uncertainty) above the truth at most
+    it (the grid aims at an eps-shift of rtol eps)."""
+    acc = _acc(row["q"], row["sigma"], row["T"])
+    unc = abs(row["pld_hi"] / row["prv_est"] - 1.0)
+    assert acc.get_delta(row["prv_lo"]) >= row["delta"]
+    assert acc.get_delta(row["prv_est"] * (1.0 + RTOL + unc)) <= row["delta"]
+
+
+DELTA_EPSILONS = [0.0, 1e-4, 0.01, 0.1, 0.3, 1.0, 2.0, 5.0, 10.0, 30.0]
+
+
+@pytest.mark.parametrize("sigma,T", [(1.0, 1), (0.8, 10), (2.0, 100), (20.0, 3), (100.0, 1), (0.3, 1)])
+def test_delta_gaussian_exact(sigma, T):
+    """delta(eps) of the Gaussian against its exact profile, from eps = 0 up: never below
+    it, at most its value at eps - rtol max(eps, DELTA_EPS_FLOOR_MAX) (an eps-shift of
+    rtol eps; below the floor, that of the floor), and non-increasing."""
+    mu = math.sqrt(T) / sigma
+    acc = CertifiedAccountant().compose(ew.Gaussian(noise_multiplier=sigma), T)
+    prev = 1.0
+    for eps in DELTA_EPSILONS:
+        d = acc.get_delta(eps)
+        assert _gdp_delta(eps, mu) <= d <= _gdp_delta(eps - RTOL * max(eps, C.DELTA_EPS_FLOOR_MAX), mu), eps
+        assert d <= prev
+        prev = d
+
+
+def test_delta_nonincreasing_at_few_steps():
+    """Issue 6: at q = 0.5, sigma = 0.5, T = 2 delta once rose with eps (0.4954 at 0, 0.5086
+    at 1 where the truth is 0.3507): a tilt clamped below the mean made the grid step 2.
+    Now non-increasing, and "qp" exactly 0 beyond its largest loss T log(1/(1 - q))."""
+    acc = _acc(0.5, 0.5, 2)
+    ds = [acc.get_delta(e) for e in np.linspace(0.0, 6.0, 49)]
+    assert all(b <= a for a, b in zip(ds, ds[1:]))
+    assert ds[8] < 0.3509 * 1.01          # eps = 1: dp_accounting's PLD gives 0.35066
+    qp = _acc(0.5, 0.5, 2, ordering="qp")
+    edge = 2.0 * math.log(2.0)
+    assert qp.get_delta(edge * (1.0 + 1e-9)) == 0.0 < qp.get_delta(edge * 0.95)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q,sigma,T", [(0.5, 0.5, 2), (0.2, 1.0, 10), (0.05, 0.7, 40)])
+def test_delta_against_dp_accounting(q, sigma, T):
+    """delta(eps) against dp_accounting's connect-the-dots PLD (value discretisation 1e-4):
+    at least its optimistic (lower) profile, at most its pessimistic (upper) profile at
+    eps - rtol max(eps, DELTA_EPS_FLOOR_MAX)."""
+    pld = require("dp_accounting.pld.privacy_loss_distribution")
+
+    def composed(pessimistic):
+        one = pld.from_gaussian_mechanism(sigma, sampling_prob=q, pessimistic_estimate=pessimistic,
+                                          value_discretization_interval=1e-4,
+                                          use_connect_dots=pessimistic)
+        return one.self_compose(T)
+
+    hi, lo = composed(True), composed(False)
+    acc = _acc(q, sigma, T)
+    for eps in DELTA_EPSILONS[:-1]:
+        d = acc.get_delta(eps)
+        assert lo.get_delta_for_epsilon(eps) <= d, eps
+        assert d <= hi.get_delta_for_epsilon(eps - RTOL * max(eps, C.DELTA_EPS_FLOOR_MAX)), eps
 
 
 @pytest.mark.parametrize("q,sigma,o,lam", [(0.01, 0.5, 1, 20.0), (0.1, 0.05, 1, 1.0), (0.001, 0.3, 1, 20.0),
