@@ -158,6 +158,7 @@ def panel(args, peers):
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     errs, colds, cpus, warms, viol = [], [], [], [], 0
+    d_ratios, d_colds = [], []      # delta(eps) at the truth's eps, cold
     ratios = {n: [] for n in peers}
     for r in rows:
         def query(r=r):
@@ -167,6 +168,11 @@ def panel(args, peers):
             return acc, res
         (acc, res), wall, cpu = cold(query, args.repeat)
         _, warm, _ = timed(lambda: acc.get_epsilon(r["delta"] * 0.5))
+        d_true, d_wall, _ = cold(lambda r=r: CertifiedAccountant(rtol=args.rtol).compose(
+            ew.PoissonGaussian(sample_rate=r["q"], noise_multiplier=r["sigma"]), r["T"]).get_delta(r["prv_est"]),
+            args.repeat)
+        d_ratios.append(d_true / r["delta"])
+        d_colds.append(d_wall)
         err = res.value / r["prv_est"] - 1.0
         viol += res.value < r["prv_lo"]
         errs.append(err)
@@ -189,6 +195,9 @@ def panel(args, peers):
           f"{100 * statistics.median(errs):+.3f}%), violations (below prv_lo): {viol}; cold query median "
           f"{1e3 * statistics.median(colds):.2f} ms wall, {1e3 * statistics.median(cpus):.2f} ms CPU (max "
           f"{1e3 * max(colds):.1f} ms); warm median {1e3 * statistics.median(warms):.2f} ms")
+    print(f"ours, delta at the truth's eps (cold): {min(d_ratios):.4f} ... {max(d_ratios):.4f} times the row's "
+          f"delta (an upper bound: >= 1 up to the truth's spread), median {1e3 * statistics.median(d_colds):.2f} ms "
+          f"(max {1e3 * max(d_colds):.1f} ms)")
     for n in peers:
         if ratios[n]:
             print(f"{n}: median {statistics.median(ratios[n]):.0f}x our cold time")

@@ -105,6 +105,16 @@ when that exceeds 0.8 rtol eps. For a ledger of many distinct mechanisms far fro
 replaces pass 1 (each pass costs one level 0 per mechanism there). Every pass is a valid
 bound; the smallest is returned.
 
+delta(eps) (``delta_upper``) runs the same passes at a fixed eps, aiming at an eps-shift
+of rtol eps: the error in delta is converted by G = -d log delta / d eps, measured on the
+pass-1 PLD, and the hazard is measured there too (it changes sign at the mean of the
+loss, where the steering tilt is clamped). Below a floor (a quarter of the loss's standard
+deviation, at most 0.1) every choice is made at the floor, so those eps read the same
+PLDs and delta is non-increasing there exactly; above it, up to rtol (DESIGN.md section
+2). The cut budgets are scaled to the eps-shift where delta is flat (G small); "qp" is
+exactly 0 beyond its largest loss sum n log(1/(1 - q)); each ordering falls back to its
+RDP bound on its own, and the answer is at most the total-variation bound delta(0).
+
 Lower bound (``epsilon_lower``): the data-processing (merge) counterpart. One step's
 outcomes are merged into loss bins, each bin keeping its A- and B-mass; every composed pair
 of bins is merged again, into the bin of its loss (small grids, ``conv_bins``) or into the
@@ -601,8 +611,7 @@ class _Ledger:
 
         def f(lam):     # increasing in lam; root: the estimate's tilt
             k, k1, k2 = self.K(lam)
-            k2 = max(k2, 1e-300)
-            v = lam * k1 - k + math.log(lam * (lam + 1.0)) + 0.5 * math.log(2.0 * math.pi * k2) + ld
+            v = ld - _saddle_log_delta(lam, k1, (k, k1, k2))
             return v, lam * k2 + (2.0 * lam + 1.0) / (lam * (lam + 1.0)), k1
 
         lam, eps = _root_log(f)
@@ -614,6 +623,13 @@ class _Ledger:
             k, k1, k2 = self.K(lam)
             return k1 - eps, k2, k
         return _root_log(f)[0]
+
+
+def _saddle_log_delta(lam: float, eps: float, K: tuple[float, float, float]) -> float:
+    """log of the leading Lugannani-Rice term exp(K(lam) - lam eps) / (lam (lam + 1)
+    sqrt(2 pi K''(lam))) of delta at eps (``_Ledger.saddle_eps``), K = (K, K', K'') at lam."""
+    k, _, k2 = K
+    return k - lam * eps - math.log(lam * (lam + 1.0)) - 0.5 * math.log(2.0 * math.pi * max(k2, 1e-300))
 
 
 def clear_caches() -> None:
@@ -1169,11 +1185,10 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
 def _delta_steering(led: "_Ledger", eps: float) -> tuple[float, float]:
     """(the tilt lam > 0 to store the PLD at, |H|) for a delta query at eps, from the
     steering CGF: lam is the Chernoff tilt at eps (as in the passes for eps), H the
-    saddle-point tilt K'(H) = eps (the hazard of the grid rule,
-    module docstring), negative below the A-mean m = K'(0) of the composed loss, where it
-    is read from the normal approximation (eps - m)/K''(0); |H| at least 1/s,
-    s = sqrt(K''(0)), since within a standard deviation of the mean the second-order term
-    vanishes."""
+    saddle-point tilt K'(H) = eps (the hazard of the grid rule, module docstring),
+    negative below the A-mean m = K'(0) of the composed loss, where it is read from the
+    normal approximation (eps - m)/K''(0); |H| at least 1/s, s = sqrt(K''(0)), since
+    within a standard deviation of the mean the second-order term vanishes."""
     _, m, v = led.K(0.0)
     s = math.sqrt(max(v, 1e-300))
     H = led.saddle_lam(eps, 1.0) if eps > m else (m - eps) / (s * s)
@@ -1210,10 +1225,10 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     s = math.sqrt(max(led.K(0.0)[2], 1e-300))
     eps_g = max(eps, min(DELTA_EPS_FLOOR * s, DELTA_EPS_FLOOR_MAX))
     lam, H = _delta_steering(led, eps_g)
-    k, _, k2 = led.K(lam)    # delta at eps_g, estimated: Chernoff, or its saddle-point refinement
-    ld = min(led.chernoff_log_delta(eps_g, upper=False),
-             k - lam * eps_g - math.log(lam * (lam + 1.0)) - 0.5 * math.log(2.0 * math.pi * max(k2, 1e-300)))
-    budgets = _budgets(led, lam, nlev, eps_g, math.exp(min(max(ld, -700.0), 0.0)))
+    # delta at eps_g, estimated: Chernoff, or the saddle-point term where that is lower
+    ld = min(led.chernoff_log_delta(eps_g, upper=False), _saddle_log_delta(lam, eps_g, led.K(lam)))
+    d_est = math.exp(min(max(ld, -700.0), 0.0))
+    budgets = _budgets(led, lam, nlev, eps_g, d_est)
     hu = math.sqrt(12.0 * PASS1_FACTOR * rtol * eps_g / (GRID_KAPPA * nlev * T * H))
     best, passes = math.inf, []
     for npass in range(3):
@@ -1234,7 +1249,7 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
             # take at most DELTA_CUT_SHIFT of the eps-shift (where delta is flat, G small,
             # CUT_SHARE of delta would be more)
             share = min(1.0, DELTA_CUT_SHIFT * rtol * eps_g * G / CUT_SHARE)
-            budgets = _budgets(led, lam, nlev, eps_g, min(d_g, math.exp(min(max(ld, -700.0), 0.0))) * share)
+            budgets = _budgets(led, lam, nlev, eps_g, min(d_g, d_est) * share)
             hu = math.sqrt(12.0 * DELTA_PASS_R * rtol * eps_g / (GRID_KAPPA * nlev * T * max(H_m, 1.0 / s)))
             continue
         (d1, h1), (d2, h2) = passes[-2], passes[-1]
@@ -1429,7 +1444,10 @@ def delta_upper(steps, eps: float, rtol: float = DEFAULT_RTOL, ordering: str = "
     route = "RDP fallback" if routes == {"RDP fallback"} else "composed PLD"
     if len(routes) > 1:
         notes.append("one ordering from the RDP fallback")
-    return Answer(min(best, _tv_upper(steps), 1.0), route, "; ".join(notes))
+    tv = _tv_upper(steps)
+    if tv < best:
+        notes.append("the total-variation bound delta(0) is lower")
+    return Answer(min(best, tv, 1.0), route, "; ".join(notes))
 
 
 # ---------------------------------------------------------------------------------------
