@@ -89,6 +89,7 @@ def _deltas_ok(d_lo, d_hi, lo, hi, rtol=0.0):
 @pytest.mark.parametrize("method", FAST_METHODS)
 @given(q=qs, s=sigmas, T=counts, delta=deltas, e1=epsilons, e2=epsilons)
 @example(q=0.125, s=172.0, T=20525, delta=0.5, e1=0.0, e2=1e-5)  # saddle point rose by 6e-4 (fixed)
+@example(q=6.103515625e-05, s=0.3046875, T=3431, delta=0.5, e1=0.0, e2=1.0)  # saddle 0 -> 0.018 (fixed)
 @settings(max_examples=examples(25))
 def test_valid_input_gives_finite_nonnegative(method, q, s, T, delta, e1, e2):
     eps = ew.epsilon(**_run(q, s, T), delta=delta, method=method)
