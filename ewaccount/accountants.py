@@ -391,11 +391,11 @@ class SaddlePointAccountant(Accountant):
 
     def _fallback(self) -> "EdgeworthAccountant":
         """Where the tilted variance is ~0 (tiny q: the formula's 1/u terms overflow or its
-        poles cover the range), the order-2 Edgeworth estimate of the same ledger is used,
-        and said."""
-        lattice = self._lattice_reason()
-        self._warn(SaddlePointWarning("saddle-point formula unavailable here (tilted variance ~0"
-                                      + (f"; {lattice}" if lattice else "")
+        poles cover the range) or the sum is a near-atom (below one expected sampled step),
+        the order-2 Edgeworth estimate of the same ledger is used, and said."""
+        why = [r for r in ("tilted variance ~0" if self._cache.get("degenerate") else None,
+                           self._lattice_reason()) if r]
+        self._warn(SaddlePointWarning("saddle-point formula unavailable here (" + "; ".join(why or ["numerics"])
                                       + "); the order-2 Edgeworth estimate is returned instead"),
                    stacklevel=5)
         return self._with_my_ledger(EdgeworthAccountant(order=2, ordering=self.ordering))
