@@ -1222,7 +1222,10 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     led = _ledger(steps, ordering)
     T = led.T
     nlev = _n_lev(led.steps, T)
-    s = math.sqrt(max(led.K(0.0)[2], 1e-300))
+    _, m, v = led.K(0.0)
+    s = math.sqrt(max(v, 1e-300))
+    if eps < m - 40.0 * s:
+        return 1.0          # 40 sd below the mean loss: the truth is 1 to within e^-800
     eps_g = max(eps, min(DELTA_EPS_FLOOR * s, DELTA_EPS_FLOOR_MAX))
     lam, H = _delta_steering(led, eps_g)
     # delta at eps_g, estimated: Chernoff, or the saddle-point term where that is lower
