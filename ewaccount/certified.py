@@ -90,30 +90,33 @@ Validity argument (why the result is an upper bound)
    can fall short of the true value by more than its nominal tolerance.)
 
 Grid rule (research/certified.md section 3): re-gridding a PLD of ``count`` steps at
-spacing h_u sqrt(count) adds at most ~h^2/6 of variance per level to the T-fold sum, and a
-variance increase dV moves eps by dV H / 2 (H the hazard of the B-tail at eps), so
-h_u = sqrt(12 r eps / (kappa n_lev T H)) (kappa = GRID_KAPPA = 1.3, calibrated on the truth
-panel and random common-regime cases). n_lev = sum_i (n_i / T)(log2 n_i + 5) over the
-distinct mechanisms, plus 2 ceil(log2 k) for the pairwise merges of k of them; for a
+spacing h_u sqrt(count) adds at most ~h^2/6 of variance per level to the T-fold sum; a
+variance increase dV (the spread keeps E_B e^L, so the A-mean of the loss rises by dV/2
+with it) moves delta as an eps-shift of dV F / 2, F = -d/d eps log B(L > eps) the hazard
+of the B-tail at eps (1 + the saddle-point tilt; at least 0.1), so
+h_u = sqrt(12 r eps / (kappa n_lev T F)) (kappa = GRID_KAPPA = 1.3, calibrated on the truth
+panel and random common-regime cases), and the composed spacing h_u sqrt(T) is at most
+GRID_SD_CAP standard deviations of the tilted sum (near the mean loss, delta ~ 1, the rule
+alone would allow a grid as coarse as the law). n_lev = sum_i (n_i / T)(log2 n_i + 5) over
+the distinct mechanisms, plus 2 ceil(log2 k) for the pairwise merges of k of them; for a
 ledger of many (``_Ledger.grouped``, combined at once by ``_combine``) plus 1 instead, and
 L1_LEVELS for a mechanism used once (its level 0 is all there is). Pass 1 uses the
 Chernoff eps and lam with r = 8 rtol, pass 2 the pass-1 eps, the Chernoff tilt at it and
 the hazard measured on the pass-1 PLD. The error scales like h_u^2, so the two passes
 estimate pass 2's own error (eps_1 - eps_2)/((h_1/h_2)^2 - 1); a third, finer pass runs
 when that exceeds 0.8 rtol eps. For a ledger of many distinct mechanisms far from lattice
-(sum n q >= SADDLE_RELIABLE) the saddle-point steering eps, its tilt as the hazard,
+(sum n q >= SADDLE_RELIABLE) the saddle-point steering eps, 1 + its tilt as the hazard,
 replaces pass 1 (each pass costs one level 0 per mechanism there). Every pass is a valid
 bound; the smallest is returned.
 
 delta(eps) (``delta_upper``) runs the same passes at a fixed eps, aiming at an eps-shift
 of rtol eps: the error in delta is converted by G = -d log delta / d eps, measured on the
-pass-1 PLD, and the hazard is measured there too (it changes sign at the mean of the
-loss, where the steering tilt is clamped). Below a floor (a quarter of the loss's standard
-deviation, at most 0.1) every choice is made at the floor, so those eps read the same
-PLDs and delta is non-increasing there exactly; above it, up to rtol (DESIGN.md section
-2). The cut budgets are scaled to the eps-shift where delta is flat (G small); "qp" is
-exactly 0 beyond its largest loss sum n log(1/(1 - q)); each ordering falls back to its
-RDP bound on its own, and the answer is at most the total-variation bound delta(0).
+pass-1 PLD with the hazard. Below a floor (a quarter of the loss's standard deviation, at
+most 0.1) every choice is made at the floor, so those eps read the same PLDs and delta is
+non-increasing there exactly; above it, up to rtol (DESIGN.md section 2). The cut budgets
+are scaled to the eps-shift where delta is flat (G small); "qp" is exactly 0 beyond its
+largest loss sum n log(1/(1 - q)); each ordering falls back to its RDP bound on its own,
+and the answer is at most the total-variation bound delta(0).
 
 Lower bound (``epsilon_lower``): the data-processing (merge) counterpart. One step's
 outcomes are merged into loss bins, each bin keeping its A- and B-mass; every composed pair
@@ -165,6 +168,7 @@ DELTA_EPS_FLOOR = 0.25    # ... with its grids chosen at least at eps = this man
 DELTA_EPS_FLOOR_MAX = 0.1  # ... (at most this eps)
 DELTA_CUT_SHIFT = 0.1     # ... and its cuts take at most this share of that eps-shift
 L1_LEVELS = 1.5         # error-model levels of a mechanism used once: level 0 (+ L0_VAR_BUDGET)
+GRID_SD_CAP = 0.125       # the composed spacing at most this many sd of the tilted sum
 GRID_KAPPA = 1.3          # calibration of the error model (h_u^2 divided by it)
 CACHE_SIZE = 4096          # distinct (q, sigma, ordering) steering PMFs and chains kept
 STEER_GROUP_MIN = 32      # ledgers with more distinct mechanisms are steered from groups
@@ -1048,16 +1052,6 @@ def certified_epsilon(b: Block, delta: float) -> float:
     return math.inf
 
 
-def _hazard(b: Block, eps: float) -> float:
-    """H = -d/d eps log B(L > eps) - 1, by a central difference over a few grid steps."""
-    d = max(3.0 * b.h, 0.01 * abs(eps), 1e-6)
-    a = pld.log_btail(b.c, b.o, b.h, b.logZ, b.lam, eps - d)
-    c = pld.log_btail(b.c, b.o, b.h, b.logZ, b.lam, eps + d)
-    if not (math.isfinite(a) and math.isfinite(c)):
-        return b.lam
-    return max(-(c - a) / (2.0 * d) - 1.0, 1e-3)
-
-
 # ---------------------------------------------------------------------------------------
 # the accountant's numerics
 
@@ -1107,30 +1101,30 @@ def _pld_epsilon(steps, delta: float, ordering: int, rtol: float) -> tuple[float
         return math.inf, "no finite Chernoff steering", [], True
     if led.grouped and sum(q * n for q, _, n in led.steps) >= SADDLE_RELIABLE:
         # many distinct mechanisms, far from lattice: the saddle-point steering replaces
-        # pass 1 (its eps is within ~1% of the truth there, and the hazard is the tilt);
+        # pass 1 (its eps is within ~1% of the truth there, and the hazard 1 + its tilt);
         # the usual passes run when that single pass fails or looks inaccurate
         try:
             e_s, lam_s = led.saddle_eps(delta)
         except (ArithmeticError, ValueError):
             e_s = math.nan
         if 0.0 < e_s < eps0:
-            out = _passes(led, delta, rtol, eps0, (e_s, lam_s, led.chernoff_lam(e_s), SADDLE_PASS_R * rtol, 1))
+            out = _passes(led, delta, rtol, eps0, (e_s, 1.0 + lam_s, led.chernoff_lam(e_s), SADDLE_PASS_R * rtol, 1))
             if math.isfinite(out[0]) and not out[3]:
                 return out
-    return _passes(led, delta, rtol, eps0, (max(eps0, 1e-6), lam0, lam0, PASS1_FACTOR * rtol, 0))
+    return _passes(led, delta, rtol, eps0, (max(eps0, 1e-6), 1.0 + lam0, lam0, PASS1_FACTOR * rtol, 0))
 
 
 def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple) -> tuple[float, str, list, bool]:
-    """The passes of :func:`_pld_epsilon` from ``start`` = (eps, hazard, tilt, r, index of
+    """The passes of :func:`_pld_epsilon` from ``start`` = (eps, hazard F, tilt, r, index of
     the first pass): (best eps, reason of a failure, passes, suspect)."""
     T = led.T
     nlev = _n_lev(led.steps, T)
-    eps_p, H, lam, r, first = start
+    eps_p, F, lam, r, first = start
     best, passes, why = math.inf, [], ""
     hu = None
     for npass in range(first, 3):
         if npass < 2:
-            hu = math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * H))
+            hu = min(math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * F)), _hu_cap(led, lam))
         elif len(passes) < 2:
             break
         else:
@@ -1165,7 +1159,8 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
         if e == 0.0:
             break
         if npass == 0:
-            H = _hazard(blk, e)
+            F = _measured_hazards(blk, e, delta)[0]
+            F = max(F, 0.1) if math.isfinite(F) else 1.0 + g.lam
             eps_p = e
             lam = led.chernoff_lam(eps_p)
             r = rtol
@@ -1182,28 +1177,36 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
     return best, why, passes, suspect
 
 
+def _hu_cap(led: "_Ledger", lam: float) -> float:
+    """The largest h_u the grid rule may give: the composed PLD's spacing h_u sqrt(T) at
+    most GRID_SD_CAP standard deviations of the tilted sum (the error model is second
+    order in h / sd; where its hazard is small -- eps near the mean loss, delta ~ 1 -- it
+    would otherwise allow a grid as coarse as the law itself)."""
+    return GRID_SD_CAP * math.sqrt(max(led.K(lam)[2], 1e-300) / led.T)
+
+
 def _delta_steering(led: "_Ledger", eps: float) -> tuple[float, float]:
-    """(the tilt lam > 0 to store the PLD at, |H|) for a delta query at eps, from the
-    steering CGF: lam is the Chernoff tilt at eps (as in the passes for eps), H the
-    saddle-point tilt K'(H) = eps (the hazard of the grid rule, module docstring),
-    negative below the A-mean m = K'(0) of the composed loss, where it is read from the
-    normal approximation (eps - m)/K''(0); |H| at least 1/s, s = sqrt(K''(0)), since
-    within a standard deviation of the mean the second-order term vanishes."""
+    """(the tilt lam > 0 to store the PLD at, the hazard factor F) for a delta query at eps,
+    from the steering CGF: lam is the Chernoff tilt at eps (as in the passes for eps). A
+    grid that adds variance dV to the composed loss also moves its A-mean up by dV / 2
+    (the spread keeps E_B e^L), so delta moves as if eps moved by dV F / 2 with
+    F = -d/d eps log B(L > eps) = 1 + H, H the saddle-point tilt K'(H) = eps (read from the
+    normal approximation (eps - m)/K''(0) below the A-mean m = K'(0), where H < 0); F at
+    least 0.1."""
     _, m, v = led.K(0.0)
-    s = math.sqrt(max(v, 1e-300))
-    H = led.saddle_lam(eps, 1.0) if eps > m else (m - eps) / (s * s)
-    return led.chernoff_lam(eps), max(H, 1.0 / s)
+    H = led.saddle_lam(eps, 1.0) if eps > m else (eps - m) / max(v, 1e-300)
+    return led.chernoff_lam(eps), max(1.0 + H, 0.1)
 
 
 def _measured_hazards(b: Block, eps: float, d: float) -> tuple[float, float]:
-    """(|H|, G) on a composed PLD at eps, with delta(eps) = d: H = -d/d eps log B(L > eps)
-    - 1 (central difference over a few grid steps) and G = -d log delta / d eps =
+    """(F, G) on a composed PLD at eps, with delta(eps) = d: F = -d/d eps log B(L > eps)
+    (central difference over a few grid steps) and G = -d log delta / d eps =
     e^eps B(L > eps) / delta."""
     w = max(3.0 * b.h, 0.01 * abs(eps), 1e-6)
     lb = [pld.log_btail(b.c, b.o, b.h, b.logZ, b.lam, e) for e in (eps - w, eps, eps + w)]
     if not all(math.isfinite(x) for x in lb) or d <= 0.0:
         return math.nan, math.nan
-    return abs(-(lb[2] - lb[0]) / (2.0 * w) - 1.0), math.exp(eps + lb[1]) / d
+    return -(lb[2] - lb[0]) / (2.0 * w), math.exp(eps + lb[1]) / d
 
 
 def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
@@ -1227,12 +1230,13 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     if eps < m - 40.0 * s:
         return 1.0          # 40 sd below the mean loss: the truth is 1 to within e^-800
     eps_g = max(eps, min(DELTA_EPS_FLOOR * s, DELTA_EPS_FLOOR_MAX))
-    lam, H = _delta_steering(led, eps_g)
+    lam, F = _delta_steering(led, eps_g)
     # delta at eps_g, estimated: Chernoff, or the saddle-point term where that is lower
     ld = min(led.chernoff_log_delta(eps_g, upper=False), _saddle_log_delta(lam, eps_g, led.K(lam)))
     d_est = math.exp(min(max(ld, -700.0), 0.0))
     budgets = _budgets(led, lam, nlev, eps_g, d_est)
-    hu = math.sqrt(12.0 * PASS1_FACTOR * rtol * eps_g / (GRID_KAPPA * nlev * T * H))
+    cap = _hu_cap(led, lam)
+    hu = min(math.sqrt(12.0 * PASS1_FACTOR * rtol * eps_g / (GRID_KAPPA * nlev * T * F)), cap)
     best, passes = math.inf, []
     for npass in range(3):
         g = make_grid(lam, hu, *budgets)
@@ -1244,8 +1248,8 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
         passes.append((d_g, g.K0 * g.q0))
         if not 0.0 < d_g < 1.0:
             break
-        H_m, G = _measured_hazards(blk, eps_g, d_g)
-        if not (math.isfinite(H_m) and G > 0.0):
+        F, G = _measured_hazards(blk, eps_g, d_g)
+        if not (math.isfinite(F) and G > 0.0):
             break
         if npass == 0:
             # pass 1's delta steers the cut budgets from here on, scaled so that the cuts
@@ -1253,7 +1257,7 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
             # CUT_SHARE of delta would be more)
             share = min(1.0, DELTA_CUT_SHIFT * rtol * eps_g * G / CUT_SHARE)
             budgets = _budgets(led, lam, nlev, eps_g, min(d_g, d_est) * share)
-            hu = math.sqrt(12.0 * DELTA_PASS_R * rtol * eps_g / (GRID_KAPPA * nlev * T * max(H_m, 1.0 / s)))
+            hu = min(math.sqrt(12.0 * DELTA_PASS_R * rtol * eps_g / (GRID_KAPPA * nlev * T * max(F, 0.1))), cap)
             continue
         (d1, h1), (d2, h2) = passes[-2], passes[-1]
         ratio = (h1 / h2) ** 2
