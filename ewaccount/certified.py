@@ -488,10 +488,11 @@ class _CertCGF:
     def K(self, lam: float) -> float:
         if not self.ok or lam <= 0.0:
             return math.inf
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):       # overflow: +inf, no bound (returned as such)
             w = self.c * np.exp((lam - self.lam0) * self.l)
+            total = float(np.sum(w))
         span = abs(self.o) + len(w) * self.h
-        s = float(np.sum(w)) * (1.0 + self.eta + (len(w) + 8) * 4.0 * U * (1.0 + abs(lam - self.lam0) * span))
+        s = total * (1.0 + self.eta + (len(w) + 8) * 4.0 * U * (1.0 + abs(lam - self.lam0) * span))
         lh = self.lhead + lam * self.o
         lt = pld.log_tilted_tail(self.q, self.mu, self.ordering, self.top, lam, self.shift)
         if lh > 700.0 or lt > 700.0:
@@ -1185,6 +1186,12 @@ def _hu_cap(led: "_Ledger", lam: float) -> float:
     return GRID_SD_CAP * math.sqrt(max(led.K(lam)[2], 1e-300) / led.T)
 
 
+def _qp_top(steps) -> float:
+    """Above this eps the "qp" delta is exactly 0: the loss of a step in that ordering is at
+    most log(1/(1 - q)) (+inf for q = 1), rounded up."""
+    return sum(-n * math.log1p(-q) for q, _, n in steps) * (1.0 + 1e-12)
+
+
 def _delta_steering(led: "_Ledger", eps: float) -> tuple[float, float]:
     """(the tilt lam > 0 to store the PLD at, the hazard factor F) for a delta query at eps,
     from the steering CGF: lam is the Chernoff tilt at eps (as in the passes for eps). A
@@ -1220,8 +1227,8 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     runs at DELTA_PASS_R rtol; the h^2 scaling of the two estimates pass 2's error (as
     for eps, converted by G = -d log delta / d eps), and a finer pass 3 runs when that
     exceeds 0.8 rtol eps_g. Every pass is a valid bound; the least is kept."""
-    if ordering == 1 and eps > sum(-n * math.log1p(-q) for q, _, n in steps) * (1.0 + 1e-12):
-        return 0.0          # "qp": the loss of a step is at most -log(1 - q)
+    if ordering == 1 and eps > _qp_top(steps):
+        return 0.0
     led = _ledger(steps, ordering)
     T = led.T
     nlev = _n_lev(led.steps, T)
@@ -1395,6 +1402,9 @@ def epsilon_upper(steps, delta: float, rtol: float = DEFAULT_RTOL, ordering: str
     for name in names:
         o = ORDERINGS.index(name)
         if name == "qp" and vals and math.isfinite(vals[0]):
+            if vals[0] > _qp_top(steps):
+                notes.append("ordering qp dismissed: its loss is at most sum n log(1/(1 - q))")
+                continue
             led = _ledger(steps, 1)
             if led.chernoff_log_delta(vals[0], upper=True, upper_target=math.log(delta)) <= math.log(delta):
                 notes.append("ordering qp dismissed by a certified Chernoff bound")
