@@ -11,8 +11,13 @@ ratio L = log dQ/dP, P = N(0, 1), Q = (1 - q) N(0, 1) + q N(mu, 1):
     R(alpha) = sum_i n_i max(K_i(alpha), K_i(1 - alpha)) / (alpha - 1)      ("max")
 
 (Mironov 2017, Def. 3 and Prop. 1 for composition; Mironov, Talwar & Zhang 2019 for the
-sampled Gaussian). K comes from the quadrature kernel (:func:`ewaccount.pllr.cgf`), which
-is exact up to quadrature at every real order, fractional ones included. At integer
+sampled Gaussian). K comes from quadrature, exact up to quadrature at every real order,
+fractional ones included: the trapezoidal rule on a table of nodes per step
+(``core.pllr_cgf_nodes``: the integrand is analytic in a strip, so the rule converges
+geometrically, Trefethen & Weideman 2014, Thm. 5.1; its two half-rules check it), built
+once per step and reused by every order, so a new order costs one exp per node -- and
+the adaptive kernel of :func:`ewaccount.pllr.cgf` wherever a table cannot answer. All
+distinct steps of a ledger are evaluated in one kernel call per order. At integer
 orders of the "pq" ordering the finite binomial sum of Mironov, Talwar & Zhang 2019
 (section 3.3) is used instead; it is written as
 
@@ -41,8 +46,8 @@ bounded Brent minimisation (no unguarded root finder) in alpha between the best 
 order's neighbours. Since every per-order value is exact, the result is never above
 dp_accounting's or Opacus's for the same orders.
 
-Rigour: a CGF from quadrature is accurate (1e-12 relative, checked against mpmath), not
-proven. For a certificate every K is inflated to K (1 + REL_MARGIN) + ABS_MARGIN per step
+Rigour: a CGF from quadrature is accurate (1e-12 relative, checked against mpmath and
+between the two kernels), not proven. For a certificate every K is inflated to K (1 + REL_MARGIN) + ABS_MARGIN per step
 (1e-8 relative: ten thousand times the quadrature tolerance; it moves epsilon by about
 1e-8 relative) -- ``rigorous=True``, the default, and what the accountants use.
 
@@ -55,16 +60,17 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import gammaln
+from scipy.special import erf, gammaln
 
 from . import _validation as v
-from .pllr import cgf
+from ._kernels import core
 
 #: dp_accounting 0.6.0's default orders (``DEFAULT_RDP_ORDERS``): 1.1 ... 10.9 by 0.1,
 #: 11 ... 63, 128, 256, 512, 1024.
@@ -81,12 +87,16 @@ _KL_ORDER = 1.001      # D_alpha at this order bounds KL from above (alpha >= 1)
 _XATOL = 1e-5          # refinement tolerance in alpha, relative
 _BATCH = 3             # orders evaluated per branch-and-bound round
 _SKIP_GAIN = 1e-7      # skip continuous steps after the integer search below this gain
-_CACHE_SIZE = 4096     # distinct (q, mu) whose per-order CGF values are kept
+_CACHE_SIZE = 4096     # distinct (q, mu) whose per-order CGF values are kept, in all banks
+_CACHE_BANKS = 256     # sets of distinct (q, mu) (ledgers) kept
 _SPARSE_FROM = 16      # from this many undecided orders, anchor chords on a sparse set
 _BINOMIAL_MAX = 2048   # integer orders up to this use the closed-form sum (alpha - 1 terms);
                        # larger ones the quadrature CGF, which any order costs the same
 _SPARSE_ANCHORS = (2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 128.0,
                    256.0, 512.0, 1024.0, 2048.0)
+_BOUND_TERMS = 1 << 17  # binomial terms (steps x terms) the grid's lower bounds may take
+_NODE_TOP = 8.0        # node tables cover the orders t in [1 - top, top], top at least this
+_NODE_TOP_MAX = 64.0   # and at most this (larger |t|: the adaptive kernel)
 
 
 class OrderResult(NamedTuple):
@@ -116,19 +126,54 @@ def _check_orders(orders) -> np.ndarray:
     return a
 
 
+#: log n! for n = 0 .. _BINOMIAL_MAX (the binomial coefficients of the closed form)
+_LOG_FACTORIAL = gammaln(np.arange(_BINOMIAL_MAX + 1, dtype=float) + 1.0)
+_LOG_FACTORIAL.setflags(write=False)
+
+
 @lru_cache(maxsize=64)
 def _binomial_layout(alphas: tuple) -> tuple:
-    """Index arrays for the binomial sums of the integer orders ``alphas`` (each >= 2)."""
-    k = np.concatenate([np.arange(2, a + 1, dtype=float) for a in alphas])
-    a = np.concatenate([np.full(a - 1, float(a)) for a in alphas])
-    sizes = np.array([a_ - 1 for a_ in alphas])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    """Index arrays for the binomial sums of the integer orders ``alphas`` (each >= 2):
+    terms k = 2 .. alpha of each, with log C(alpha, k) and k (k - 1) / 2."""
+    sizes = np.array(alphas) - 1
     owner = np.repeat(np.arange(len(alphas)), sizes)
-    logc = gammaln(a + 1.0) - gammaln(k + 1.0) - gammaln(a - k + 1.0)
-    half_kk = 0.5 * k * (k - 1.0)
-    for arr in (k, a, starts, owner, logc, half_kk):
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    a = np.repeat(np.array(alphas), sizes)
+    ki = np.arange(a.size) - starts[owner] + 2
+    logc = _LOG_FACTORIAL[a] - _LOG_FACTORIAL[ki] - _LOG_FACTORIAL[a - ki]
+    k = ki.astype(float)
+    out = (k, (a - ki).astype(float), starts, owner, logc, 0.5 * k * (k - 1.0))
+    for arr in out:
         arr.setflags(write=False)
-    return k, a - k, starts, owner, logc, half_kk
+    return out
+
+
+def _pq_integer(q: np.ndarray, mu: np.ndarray, alphas: tuple) -> np.ndarray:
+    """K(alpha) of every step (q_i, mu_i) at the integer orders ``alphas`` (each >= 2):
+    the closed form of :func:`cgf_pq_integer`, an array (steps, orders)."""
+    k, a_minus_k, starts, owner, logc, half_kk = _binomial_layout(alphas)
+    gauss = q >= 1.0
+    has_gauss = gauss.any()
+    q1 = np.where(gauss, 0.5, q) if has_gauss else q    # rows q = 1: replaced below
+    x = np.multiply.outer(mu * mu, half_kk)
+    terms = np.log(-np.expm1(-x))                        # log(e^x - 1) - x
+    terms += x
+    terms += logc
+    terms += np.multiply.outer(np.log1p(-q1), a_minus_k)
+    terms += np.multiply.outer(np.log(q1), k)
+    if len(alphas) == 1:   # log-sum-exp of one group: plain max and sum
+        m = terms.max(axis=1, keepdims=True)
+        terms -= m
+        s = np.exp(terms, out=terms).sum(axis=1, keepdims=True)
+    else:
+        m = np.maximum.reduceat(terms, starts, axis=1)
+        terms -= m[:, owner]
+        s = np.add.reduceat(np.exp(terms, out=terms), starts, axis=1)
+    out = np.logaddexp(0.0, m + np.log(s))
+    if has_gauss:
+        aa = np.array(alphas, dtype=float)
+        out[gauss] = 0.5 * aa * (aa - 1.0) * (mu[gauss] ** 2)[:, None]
+    return out
 
 
 def cgf_pq_integer(q: float, mu: float, alphas) -> np.ndarray:
@@ -143,169 +188,204 @@ def cgf_pq_integer(q: float, mu: float, alphas) -> np.ndarray:
     al = tuple(int(a) for a in np.asarray(alphas, dtype=float).ravel())
     if any(a < 2 or a != b for a, b in zip(al, np.asarray(alphas, dtype=float).ravel())):
         raise ValueError(f"alphas must be integers >= 2, got {alphas!r}")
-    aa = np.array(al, dtype=float)
-    if q >= 1.0:
-        return 0.5 * aa * (aa - 1.0) * mu * mu
-    k, a_minus_k, starts, owner, logc, half_kk = _binomial_layout(al)
-    x = half_kk * (mu * mu)
-    log_expm1 = x + np.log(-np.expm1(-x))
-    terms = logc + a_minus_k * math.log1p(-q) + k * math.log(q) + log_expm1
-    m = np.maximum.reduceat(terms, starts)
-    s = np.add.reduceat(np.exp(terms - m[owner]), starts)
-    return np.logaddexp(0.0, m + np.log(s))
+    return _pq_integer(np.array([float(q)]), np.array([float(mu)]), al)[0]
+
+
+def _closed(a: float) -> bool:
+    """Whether the "pq" CGF at order a comes from the closed form (an integer <= _BINOMIAL_MAX)."""
+    return a == int(a) and 2.0 <= a <= _BINOMIAL_MAX
 
 
 @lru_cache(maxsize=64)
-def _grid_layout(alphas: tuple) -> tuple:
-    """For a sorted grid: the integer orders whose closed form the lower bounds need
-    (2 .. floor(max fractional) + 2, and the grid's integers, all up to _BINOMIAL_MAX), a
-    mask of the orders they bound (``near``), an is-integer mask, and floor(alpha) (0 for
-    the orders beyond, which get the running maximum only)."""
+def _grid_layout(alphas: tuple, budget: int) -> tuple:
+    """How :meth:`RDPCurve.lower_rdp` bounds each order of a sorted grid. The integer
+    orders in closed form: 2 .. floor(max fractional) + 2 (the fractional orders' chords
+    need them), then the grid's own integers, in increasing order while their binomial
+    sums take at most ``budget`` terms per step. Per order: ``exact`` (one of them),
+    ``chord`` (fractional, between them) or neither (above them: the extended chord of
+    the two largest); and floor(alpha)."""
     a = np.array(alphas)
-    near = a <= _BINOMIAL_MAX - 2
-    is_int = (a == np.round(a)) & (a >= 2.0) & near
-    frac = a[~is_int & near]
+    frac = a[(a != np.round(a)) & (a <= _BINOMIAL_MAX - 2)]
     top = int(np.floor(frac.max())) + 2 if frac.size else 2
-    ints = tuple(sorted(set(range(2, top + 1)) | set(int(x) for x in a[is_int])))
-    m = np.where(near, np.floor(np.minimum(a, _BINOMIAL_MAX)), 0).astype(int)
-    for arr in (near, is_int, m):
+    ints = list(range(2, top + 1))
+    cost = sum(n - 1 for n in ints)
+    for n in sorted({int(x) for x in a if _closed(x)} - set(ints)):
+        if cost + n - 1 > budget:
+            break
+        ints.append(n)
+        cost += n - 1
+    exact = np.isin(a, ints)
+    chord = ~exact & (a < top)
+    m = np.where(chord, np.floor(a), 0).astype(int)
+    for arr in (exact, chord, m):
         arr.setflags(write=False)
-    return ints, near, is_int, m
+    return tuple(ints), exact, chord, m
 
 
-def _cgf_or_inf(q: float, mu: float, t: list) -> list:
-    """K at every t by quadrature; +inf where the kernel fails (it overflows from |t| mu ~
-    1e8): such an order then bounds nothing -- a valid, useless, upper bound."""
-    try:
-        return cgf(q, mu, np.array(t)).tolist()
-    except (ArithmeticError, ValueError):  # QuadratureError; the twin raises math errors
-        out = []
-        for x in t:
-            try:
-                out.append(float(cgf(q, mu, np.array([x]))[0]))
-            except (ArithmeticError, ValueError):
-                out.append(math.inf)
-        return out
+class _Bank:
+    """CGF values of a set of distinct steps (q_i, mu_i), vectorised over the steps: K(alpha)
+    ("pq") and K(1 - alpha) ("qp") at every order asked so far, each an array over the
+    steps. One kernel call per request: the closed form at integer "pq" orders, the
+    trapezoidal rule on per-step node tables elsewhere (``core.pllr_cgf_nodes``; the
+    adaptive kernel where a table cannot answer)."""
 
+    __slots__ = ("q", "mu", "pq", "qp", "integer", "_nodes")
 
-class _StepCGF:
-    """Per-(q, mu) cache of K(alpha) ("pq") and K(1 - alpha) ("qp") at the orders asked
-    so far. Kernel calls are batched: one call per request."""
-
-    __slots__ = ("q", "mu", "pq", "qp", "integer")
-
-    def __init__(self, q: float, mu: float) -> None:
+    def __init__(self, q: np.ndarray, mu: np.ndarray) -> None:
         self.q, self.mu = q, mu
-        self.pq: dict[float, float] = {}
-        self.qp: dict[float, float] = {1.0: 0.0}   # K(0) = 0
+        self.pq: dict[float, np.ndarray] = {}
+        self.qp: dict[float, np.ndarray] = {1.0: np.zeros(q.size)}   # K(0) = 0
         self.integer: dict[tuple, np.ndarray] = {}
+        self._nodes: tuple | None = None    # (top, mech, table) of core.pllr_nodes
+
+    def __len__(self) -> int:
+        return self.q.size
 
     def pq_integer(self, alphas: tuple) -> np.ndarray:
-        """Closed-form K(alpha) at the integer orders ``alphas`` (cached per tuple)."""
+        """Closed-form K(alpha) at the integer orders ``alphas``, (steps, orders), cached."""
         k = self.integer.get(alphas)
         if k is None:
-            k = self.integer[alphas] = cgf_pq_integer(self.q, self.mu, np.array(alphas))
+            k = self.integer[alphas] = _pq_integer(self.q, self.mu, alphas)
             k.setflags(write=False)
         return k
 
+    def _tables(self, need: float) -> tuple:
+        """Node tables covering the orders t in [1 - top, top], top >= need (grown by
+        doubling, at most _NODE_TOP_MAX; beyond, the adaptive kernel answers)."""
+        nodes = self._nodes
+        if nodes is None or need > nodes[0]:
+            old = nodes[0] if nodes is not None else 0.0
+            top = min(_NODE_TOP_MAX, max(need, _NODE_TOP, 2.0 * old))
+            nodes = self._nodes = (top, *core.pllr_nodes(self.q, self.mu, top))
+        return nodes
+
+    def _kernel(self, t: list) -> np.ndarray:
+        """K(t_j) of every step, (steps, len(t)). Where no kernel can evaluate it (from
+        |t| mu ~ 1e5 near q = 1, ~1e8 elsewhere), the Gaussian value t (t - 1) mu^2 / 2 of
+        q = 1 instead, an upper bound in both orderings by data processing (Q_q is Q_1
+        passed through the channel "keep with probability q, else draw from P", which
+        leaves P unchanged), and +inf where that overflows: a valid, useless, bound."""
+        ta = np.array(t, dtype=float)
+        need = max((r for r in (max(x, 1.0 - x) for x in t) if r <= _NODE_TOP_MAX), default=0.0)
+        _, mech, table = self._tables(need)
+        out = np.empty((self.q.size, ta.size))
+        core.pllr_cgf_nodes(mech, table, ta, out)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            with np.errstate(over="ignore"):
+                gauss = 0.5 * ta * (ta - 1.0) * (self.mu * self.mu)[:, None]
+            out[bad] = np.broadcast_to(gauss, out.shape)[bad]
+        return out
+
     def _ensure(self, pq: Iterable[float] = (), qp: Iterable[float] = ()) -> None:
-        pq = [a for a in dict.fromkeys(pq) if a not in self.pq]
+        ints, frac = [], []
+        for a in dict.fromkeys(pq):
+            if a not in self.pq:
+                (ints if _closed(a) else frac).append(a)
         qp = [a for a in dict.fromkeys(qp) if a not in self.qp]
-        if not pq and not qp:
-            return
-        if self.q >= 1.0:  # the Gaussian pair is symmetric: K(1 - a) = K(a)
-            for a in set(pq) | set(qp):
-                self.pq[a] = self.qp[a] = 0.5 * a * (a - 1.0) * (self.mu * self.mu)
-            return
-        ints = [a for a in pq if a == int(a) and 2.0 <= a <= _BINOMIAL_MAX]
-        frac = [a for a in pq if not (a == int(a) and 2.0 <= a <= _BINOMIAL_MAX)]
         if ints:
-            self.pq.update(zip(ints, cgf_pq_integer(self.q, self.mu, np.array(ints)).tolist()))
+            self.pq.update(zip(ints, _pq_integer(self.q, self.mu, tuple(int(a) for a in ints)).T))
         if frac or qp:
-            k = _cgf_or_inf(self.q, self.mu, frac + [1.0 - a for a in qp])
+            k = self._kernel(frac + [1.0 - a for a in qp]).T
             self.pq.update(zip(frac, k[:len(frac)]))
             self.qp.update(zip(qp, k[len(frac):]))
 
-    def _qp_chord(self, a: float) -> float:
-        """An upper bound on K(1 - a) from the nearest known values on either side:
-        K(1 - alpha) is convex in alpha, so it lies below its chords (inf if a is not
-        bracketed)."""
-        keys = self._qp_keys()
+    def _qp_chord(self, keys: list, a: float) -> np.ndarray | None:
+        """An upper bound on K(1 - a) of every step from the nearest known orders on either
+        side: K(1 - alpha) is convex in alpha, so it lies below its chords (None if a is
+        not bracketed)."""
         i = bisect.bisect_left(keys, a)
         if i == 0 or i == len(keys):
-            return math.inf
+            return None
         lo, hi = keys[i - 1], keys[i]
-        ylo, yhi = self.qp[lo], self.qp[hi]
-        return ylo + (yhi - ylo) * (a - lo) / (hi - lo)
+        w = (a - lo) / (hi - lo)
+        return (1.0 - w) * self.qp[lo] + w * self.qp[hi]   # K >= 0: no inf - inf
 
-    def _qp_keys(self) -> list:
-        return sorted(self.qp)
-
-    def _chords(self, alphas: list, todo: list, out: list, anchors: list) -> list:
-        """Evaluate K(1 - a) at ``anchors`` (none: use what is known); fill ``out`` where
-        it or a chord decides the max; return the indices still undecided."""
-        self._ensure(qp=anchors)
+    def _settle(self, alphas: list, todo: list, pq: np.ndarray, out: np.ndarray,
+                anchors: Sequence[float] = ()) -> list:
+        """Evaluate K(1 - a) at ``anchors``; fill the columns ``out[:, j]`` (j in todo)
+        where it, or a chord above it, decides max(K(a), K(1 - a)) for every step; return
+        the columns still undecided."""
+        if anchors:
+            self._ensure(qp=anchors)
+        keys = sorted(self.qp)
         late = []
         for j in todo:
             a = alphas[j]
             y = self.qp.get(a)
             if y is not None:
-                out[j] = max(self.pq[a], y)
-            elif self._qp_chord(a) <= self.pq[a]:
-                out[j] = self.pq[a]
+                out[:, j] = np.maximum(pq[:, j], y)
+                continue
+            c = self._qp_chord(keys, a)
+            if c is not None and (c <= pq[:, j]).all():
+                out[:, j] = pq[:, j]
             else:
                 late.append(j)
         return late
 
     def values(self, alphas: list, ordering: str) -> np.ndarray:
-        """K at ``alphas`` for the ordering ("max": the larger of the two per order).
+        """K at ``alphas`` for the ordering ("max": the larger of the two per step and
+        order), an array (steps, orders).
 
         For "max", K(1 - alpha) is convex in alpha, so it lies below its chord between
         known values; where that chord is already below K(alpha) the max is K(alpha)
         and the kernel is not called for K(1 - alpha). Fractional orders with no bracket
         get their integer neighbours evaluated as anchors."""
-        if ordering == "pq":
-            self._ensure(pq=alphas)
-            return np.array([self.pq[a] for a in alphas])
         if ordering == "qp":
             self._ensure(qp=alphas)
-            return np.array([self.qp[a] for a in alphas])
+            return np.array([self.qp[a] for a in alphas]).T
         self._ensure(pq=alphas)
-        out: list = [None] * len(alphas)
-        todo = self._chords(alphas, list(range(len(alphas))), out, [])  # what known values decide
+        pq = np.array([self.pq[a] for a in alphas]).T
+        if ordering == "pq":
+            return pq
+        out = np.empty_like(pq)
+        todo = self._settle(alphas, list(range(len(alphas))), pq, out)   # what known values decide
         if len(todo) > _SPARSE_FROM:
             # many orders at once: anchor the chords on a sparse set first
             top = max(alphas[j] for j in todo)
             sparse = [a for a in _SPARSE_ANCHORS if a < top]
             sparse.append(next((a for a in _SPARSE_ANCHORS if a >= top), float(math.ceil(top))))
-            todo = self._chords(alphas, todo, out, sparse)
+            todo = self._settle(alphas, todo, pq, out, sparse)
         if todo:
             anchors = []
             for j in todo:
                 a = alphas[j]
                 n = math.floor(a)
                 anchors += [a] if a == n else [float(n), float(n + 1)]
-            todo = self._chords(alphas, todo, out, anchors)
+            todo = self._settle(alphas, todo, pq, out, anchors)
         if todo:
-            self._ensure(qp=[alphas[j] for j in todo])
-            for j in todo:
-                out[j] = max(self.pq[alphas[j]], self.qp[alphas[j]])
-        return np.array(out, dtype=float)
+            self._settle(alphas, todo, pq, out, [alphas[j] for j in todo])
+        return out
 
 
-_STEP_CACHE: "OrderedDict[tuple[float, float], _StepCGF]" = OrderedDict()
+class _Banks(OrderedDict):
+    """LRU cache of :class:`_Bank` by their keys (sorted (q, mu) pairs): at most
+    _CACHE_SIZE steps and _CACHE_BANKS banks in all; thread-safe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._steps = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
+            self._steps = 0
+
+    def bank(self, keys: tuple) -> _Bank:
+        with self._lock:
+            b = super().get(keys)
+            if b is not None:
+                self.move_to_end(keys)
+                return b
+            b = self[keys] = _Bank(*(np.array(c, dtype=float) for c in zip(*keys)))
+            self._steps += len(b)
+            while len(self) > 1 and (len(self) > _CACHE_BANKS or self._steps > _CACHE_SIZE):
+                self._steps -= len(self.popitem(last=False)[1])
+            return b
 
 
-def _step(q: float, mu: float) -> _StepCGF:
-    key = (q, mu)
-    s = _STEP_CACHE.get(key)
-    if s is None:
-        s = _STEP_CACHE[key] = _StepCGF(q, mu)
-        if len(_STEP_CACHE) > _CACHE_SIZE:
-            _STEP_CACHE.popitem(last=False)
-    else:
-        _STEP_CACHE.move_to_end(key)
-    return s
+_BANKS = _Banks()
 
 
 def _margin(k: np.ndarray) -> np.ndarray:
@@ -328,7 +408,7 @@ def step_cgf(q: float, mu: float, orders, ordering: str = "max", rigorous: bool 
     q, mu, _ = _check_segment(q, mu, 1)
     ordering = v.ordering(ordering)
     a = _check_orders(orders)
-    k = _step(q, mu).values(a.tolist(), ordering)
+    k = _BANKS.bank(((q, mu),)).values(a.tolist(), ordering)[0]
     return _margin(k) if rigorous else k
 
 
@@ -377,22 +457,25 @@ class RDPCurve:
         self.segments = segs
         self.ordering = v.ordering(ordering)
         self.rigorous = bool(rigorous)
+        counts: dict[tuple[float, float], int] = {}
+        for q, mu, n in segs:
+            counts[(q, mu)] = counts.get((q, mu), 0) + n
+        keys = tuple(sorted(counts))
+        self._bank = _BANKS.bank(keys)
+        self._n = np.array([float(counts[k]) for k in keys])   # steps per (q, mu)
         self._exact: dict[float, float] = {}
+
+    def _total(self, k: np.ndarray) -> np.ndarray:
+        """sum_i n_i k_i for every column of k (steps, orders)."""
+        return self._n @ k
 
     def cgf(self, alphas: np.ndarray) -> np.ndarray:
         """sum_i n_i K_i(alpha) (max over the orderings per step), exact (+ margin)."""
         alphas = np.asarray(alphas, dtype=float)
-        missing = np.array([a for a in dict.fromkeys(alphas.tolist()) if a not in self._exact])
-        if missing.size:
-            tot = np.zeros(missing.size)
-            al = missing.tolist()
-            for q, mu, n in self.segments:
-                k = _step(q, mu).values(al, self.ordering)
-                if self.rigorous:
-                    k = _margin(k)
-                tot += n * k
-            for a, x in zip(missing.tolist(), tot.tolist()):
-                self._exact[a] = x
+        missing = [a for a in dict.fromkeys(alphas.tolist()) if a not in self._exact]
+        if missing:
+            k = self._bank.values(missing, self.ordering)
+            self._exact.update(zip(missing, self._total(_margin(k) if self.rigorous else k).tolist()))
         return np.array([self._exact[a] for a in alphas.tolist()])
 
     def rdp(self, alphas: np.ndarray) -> np.ndarray:
@@ -402,29 +485,35 @@ class RDPCurve:
 
     def lower_rdp(self, alphas: np.ndarray) -> np.ndarray:
         """A lower bound on R at each order of the sorted grid ``alphas``, at no kernel
-        cost. K_pq(alpha) <= K(alpha) is known in closed form at integers; K_pq is convex
-        (a CGF) with K(0) = K(1) = 0, so between integers n < alpha < n + 1 it lies above
-        both extended chords, (n - 1, n) and (n + 1, n + 2). Exact values already known
-        are used as they are, and R is non-decreasing in alpha (a running maximum; the
-        only bound used above _BINOMIAL_MAX)."""
+        cost: :meth:`_lower_pq` (not for "qp"), exact values already known as they are,
+        and R is non-decreasing in alpha (a running maximum)."""
         known = np.zeros(alphas.size)
         if self.ordering != "qp":
-            ints, near, is_int, m = _grid_layout(tuple(alphas.tolist()))
-            tot = np.zeros(len(ints))
-            for q, mu, n in self.segments:
-                tot += n * _step(q, mu).pq_integer(ints)
-            kfull = np.zeros(ints[-1] + 3)
-            kfull[list(ints)] = tot
-            x = alphas - m
-            left = kfull[m] + (kfull[m] - kfull[m - 1]) * x
-            right = kfull[m + 1] - (kfull[m + 2] - kfull[m + 1]) * (1.0 - x)
-            k = np.where(is_int, kfull[m], np.maximum(np.maximum(left, right), 0.0) * near)
-            known = k / (alphas - 1.0)
+            with np.errstate(invalid="ignore", over="ignore"):
+                known = self._lower_pq(alphas)
         if self._exact:
             ex = np.array([self._exact.get(a, np.nan) for a in alphas.tolist()])
             have = ~np.isnan(ex)
             known[have] = ex[have] / (alphas[have] - 1.0)
         return np.maximum.accumulate(known)
+
+    def _lower_pq(self, alphas: np.ndarray) -> np.ndarray:
+        """K_pq(alpha)/(alpha - 1) <= R(alpha) bounded below from the closed form at the
+        integers of :func:`_grid_layout` (at most _BOUND_TERMS binomial terms in all).
+        K_pq is convex (a CGF) with K(0) = K(1) = 0, so between integers n < alpha < n + 1
+        it lies above both extended chords, (n - 1, n) and (n + 1, n + 2), and beyond the
+        largest two integers a < b above their extended chord."""
+        ints, exact, chord, m = _grid_layout(tuple(alphas.tolist()), _BOUND_TERMS // len(self._bank))
+        kfull = np.zeros(ints[-1] + 3)
+        kfull[list(ints)] = self._total(self._bank.pq_integer(ints))
+        x = alphas - m
+        left = kfull[m] + (kfull[m] - kfull[m - 1]) * x
+        right = kfull[m + 1] - (kfull[m + 2] - kfull[m + 1]) * (1.0 - x)
+        a, b = (ints[-2], ints[-1]) if len(ints) > 1 else (1, ints[-1])
+        beyond = np.where(alphas >= b, kfull[b] + (kfull[b] - kfull[a]) * ((alphas - b) / (b - a)), 0.0)
+        k = np.where(exact, kfull[np.where(exact, alphas, 0).astype(int)],
+                     np.where(chord, np.fmax(left, right), beyond))
+        return np.fmax(k, 0.0) / (alphas - 1.0)   # nan (inf - inf): no bound
 
     def evaluated_orders(self) -> np.ndarray:
         """The orders at which the exact R is already known (no kernel cost)."""
@@ -433,17 +522,13 @@ class RDPCurve:
     def kl_upper(self) -> float:
         """An upper bound on min(KL(Q||P), KL(P||Q)) of the composition: D_alpha at
         alpha = 1.001 of each direction (KL <= D_alpha for alpha >= 1)."""
-        pq_tot = qp_tot = 0.0
-        for q, mu, n in self.segments:
-            st = _step(q, mu)
-            pq_tot += n * float(_margin(st.values([_KL_ORDER], "pq"))[0])
-            qp_tot += n * float(_margin(st.values([_KL_ORDER], "qp"))[0])
-        return min(pq_tot, qp_tot) / (_KL_ORDER - 1.0)
+        pq, qp = (float(self._total(_margin(self._bank.values([_KL_ORDER], o)))[0]) for o in ("pq", "qp"))
+        return min(pq, qp) / (_KL_ORDER - 1.0)
 
     def tv_lower(self) -> float:
         """A lower bound on the composition's total variation: the largest single step's,
         TV(P, Q) = q (2 Phi(mu/2) - 1) (data processing)."""
-        return max(q * math.erf(mu / (2.0 * math.sqrt(2.0))) for q, mu, _ in self.segments)
+        return float(np.max(self._bank.q * erf(self._bank.mu / (2.0 * math.sqrt(2.0)))))
 
 
 def minimise_over_orders(curve: RDPCurve, orders: np.ndarray, weight, offset,

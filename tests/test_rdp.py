@@ -227,6 +227,134 @@ def test_opacus_accountant_default_orders_parity(opacus_rdp):
     assert ours.get_epsilon(1e-5) <= o.get_epsilon(1e-5) * (1 + 2 * rdp.REL_MARGIN)
 
 
+# -- heterogeneous ledgers: every distinct step in one kernel call per order -----------------
+
+#: 50 distinct steps, sigma linear from 0.8 to 1.2, q = 0.01, one step each (the shape of
+#: DESIGN.md section 6's 1,000-step target, small enough for the peers and the twin)
+HETERO_SIGMAS = np.linspace(0.8, 1.2, 50)
+HETERO = [(0.01, 1.0 / s, 1) for s in HETERO_SIGMAS]
+
+
+def test_heterogeneous_per_order_rdp_matches_opacus_and_dp_accounting(opacus_rdp, dpa):
+    from dp_accounting.rdp.rdp_privacy_accountant import _compute_rdp_poisson_subsampled_gaussian
+    ours = rdp.rdp_ledger(HETERO, ORDERS)
+    op = sum(np.asarray(opacus_rdp.compute_rdp(q=0.01, noise_multiplier=s, steps=1, orders=list(ORDERS)))
+             for s in HETERO_SIGMAS)
+    dp = sum(np.asarray(_compute_rdp_poisson_subsampled_gaussian(0.01, s, ORDERS)) for s in HETERO_SIGMAS)
+    # integer orders: the same finite sums; fractional orders: Opacus's series converges
+    # here (1.3e-9 from ours), dp_accounting's is an upper bound
+    np.testing.assert_allclose(ours[INTEGER], op[INTEGER], rtol=1e-9)
+    np.testing.assert_allclose(ours[INTEGER], dp[INTEGER], rtol=1e-9)
+    np.testing.assert_allclose(ours[~INTEGER], op[~INTEGER], rtol=1e-8)
+    frac = ~INTEGER & np.isfinite(dp)
+    assert np.all(ours[frac] <= dp[frac] * (1 + 1e-9))
+
+
+def test_heterogeneous_epsilon_equals_opacus_on_the_grid_and_never_above_the_peers(opacus_rdp, dpa):
+    op = sum(np.asarray(opacus_rdp.compute_rdp(q=0.01, noise_multiplier=s, steps=1, orders=list(ORDERS)))
+             for s in HETERO_SIGMAS)
+    eps_o = opacus_rdp.get_privacy_spent(orders=list(ORDERS), rdp=op, delta=1e-5)[0]
+    acc = dpa.rdp.RdpAccountant(list(ORDERS))
+    for s in HETERO_SIGMAS:
+        acc.compose(dpa.PoissonSampledDpEvent(0.01, dpa.GaussianDpEvent(s)), 1)
+    eps_d = acc.get_epsilon(1e-5)
+    grid = rdp.epsilon(HETERO, 1e-5, refine=False, rigorous=False).value
+    assert grid == pytest.approx(eps_o, rel=1e-9)       # 1.6930049, same orders, same conversion
+    ours = ew.RDPAccountant()
+    for s in HETERO_SIGMAS:
+        ours.compose(ew.PoissonGaussian(sample_rate=0.01, noise_multiplier=s), 1)
+    for theirs in (eps_o, eps_d):
+        assert rdp.epsilon(HETERO, 1e-5, rigorous=False).value <= theirs + 1e-12
+        assert ours.get_epsilon(1e-5) <= theirs * (1 + 2 * rdp.REL_MARGIN)
+
+
+def test_ledger_of_distinct_steps_equals_the_sum_of_its_steps():
+    # one vectorised bank over 50 steps == 50 one-step banks, both orderings' max
+    want = sum(rdp.rdp(q, mu, ORDERS) for q, mu, _ in HETERO)
+    np.testing.assert_allclose(rdp.rdp_ledger(HETERO, ORDERS), want, rtol=1e-12)
+
+
+#: 120 distinct (q, sigma): the lower bounds' binomial budget covers the integer orders up
+#: to ~46 only, so the grid's larger ones are bounded by the extended chord
+WIDE = [(q, 1.0 / s, n) for q, s, n in zip(np.geomspace(1e-3, 0.05, 120), np.linspace(0.6, 3.0, 120),
+                                           range(1, 121))]
+
+
+@pytest.mark.parametrize("segs", [HETERO, WIDE], ids=["hetero50", "wide120"])
+def test_heterogeneous_branch_and_bound_equals_brute_force(segs):
+    full_r = rdp.rdp_ledger(segs, ORDERS, rigorous=True)
+    full = rdp.epsilon_from_rdp(ORDERS, full_r, 1e-5)
+    fast = rdp.epsilon(segs, 1e-5, refine=False)
+    assert fast.value == pytest.approx(full.value, rel=1e-13) and fast.order == full.order
+    curve = rdp.RDPCurve(segs)
+    assert np.all(curve.lower_rdp(ORDERS) <= full_r * (1 + 1e-12))   # valid lower bounds
+
+
+def test_an_order_no_kernel_can_evaluate_gets_the_gaussian_bound():
+    # q = 1 - 1e-16, order 297427: the adaptive kernel overflows on K(1 - alpha) (was +inf).
+    # Q_q is Q_1 through a channel that leaves P unchanged, so K_q <= K_1 in both orderings.
+    q, mu, a = 0.9999999999999999, 0.5, 297427.0
+    k = rdp.step_cgf(q, mu, [a], "qp")[0]
+    assert math.isfinite(k) and k <= 0.5 * a * (a - 1.0) * mu * mu
+    assert math.isfinite(ew.RDPAccountant(orders=[a]).compose(ew.PoissonGaussian(q, 2.0), 3).get_epsilon(0.5))
+
+
+# -- the trapezoidal node kernel (core.pllr_nodes, core.pllr_cgf_nodes) ------------------------
+
+# K(t) = log int phi(x) (1 - q + q e^{x/sigma - 1/(2 sigma^2)})^t dx by 50-digit mpmath
+# quadrature (mp.quad with breakpoints at 0, t mu, mu, the kink of L and every 2 on
+# [-60, 60]), printed to 20 digits. The sixth has q = 6e-9 and t = 58: its second bump
+# (near x = t mu = 47, where phi underflows and e^{tL} overflows) carries all of K.
+NODE_REFS = [
+    (0.01, 1.0, 5.76, "0.002641255819972630198"),
+    (0.01, 0.8, -6.0, "0.0055482012491457523266"),
+    (0.05, 0.6, 10.9, "117.22151821849761138"),
+    (0.0001, 3.0, 1.1, "6.4634777449996436918e-11"),
+    (0.001, 5.0, 40.5, "0.000032695562503804376355"),
+    (6.052446218025666e-09, 1.245883303340142, 58.31842623062122, "2.3579329491425023417e-12"),
+    (0.2, 0.3, -2.5, "0.49511544714724116049"),
+    (0.3, 0.4, -7.3, "2.2531080456834545732"),
+]
+
+
+def _node_cgf(module, q, mu, t, top=64.0):
+    mech, table = module.pllr_nodes(np.array([q]), np.array([mu]), top)
+    out = np.empty((1, len(t)))
+    fallbacks = module.pllr_cgf_nodes(mech, table, np.array(t, dtype=float), out)
+    return out[0], fallbacks
+
+
+@pytest.mark.parametrize("q, sigma, t, ref", NODE_REFS)
+def test_node_kernel_matches_mpmath(q, sigma, t, ref):
+    got, fallbacks = _node_cgf(ew._kernels.core, q, 1.0 / sigma, [t])
+    assert fallbacks == 0                      # the trapezoidal rule answered, not the fallback
+    assert got[0] == pytest.approx(float(ref), rel=1e-12)
+
+
+def test_node_kernel_matches_the_adaptive_kernel():
+    from ewaccount.pllr import cgf
+    rng = np.random.default_rng(3)
+    t = [1.1, 1.5, 2.5, 5.76, 10.9, 31.5, -0.1, -1.0, -4.0, -6.0, -11.0, -30.0]
+    for q, s in zip(10 ** rng.uniform(-6, -0.3, 12), 10 ** rng.uniform(-0.4, 1.0, 12)):
+        got, _ = _node_cgf(ew._kernels.core, q, 1.0 / s, t)
+        want = cgf(q, 1.0 / s, t)
+        big = want > 1e-14        # below, the adaptive kernel is the less accurate one
+        np.testing.assert_allclose(got[big], want[big], rtol=1e-10)
+
+
+def test_node_kernel_compiled_equals_twin(compiled_core):
+    from ewaccount._kernels import _core_py as twin
+    q = np.array([0.01, 1e-5, 0.3, 0.9, 1.0, 6.052446218025666e-09])
+    mu = np.array([1.0, 0.3, 2.5, 1.25, 0.5, 1 / 1.245883303340142])
+    t = np.array([1.1, 5.76, 58.3, 300.0, -0.1, -6.0, -11.0, -500.0])
+    (mc, tc), (mt, tt) = compiled_core.pllr_nodes(q, mu, 64.0), twin.pllr_nodes(q, mu, 64.0)
+    np.testing.assert_array_equal(mc, mt)
+    np.testing.assert_allclose(tc, tt, rtol=1e-12)
+    oc, ot = np.empty((q.size, t.size)), np.empty((q.size, t.size))
+    assert compiled_core.pllr_cgf_nodes(mc, tc, t, oc) == twin.pllr_cgf_nodes(mt, tt, t, ot)
+    np.testing.assert_allclose(oc, ot, rtol=1e-12)
+
+
 # -- the accountant's contract -------------------------------------------------------------------
 
 def test_accountant_kind_route_and_note():

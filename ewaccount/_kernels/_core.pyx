@@ -742,3 +742,200 @@ def ew_extremum(double a, double b, double sign, const double[::1] ex, const dou
     with nogil:
         x = golden_max_c(a, b, sign, &ex[0], &ey[0], maxiter)
     return x, ew_delta_c(x, &ex[0], &ey[0])
+
+
+# ---------------------------------------------------------------------------------------
+# the CGF by the trapezoidal rule on a table of nodes, for many steps and orders at once
+#
+# K(t) = log int phi(x) e^{t L(x)} dx. The integrand is analytic in the strip |Im x| < pi/mu
+# (1 - q + q e^{u} leaves the negative axis only there) and decays like a Gaussian, so the
+# trapezoidal rule h sum_k f(k h) converges geometrically in 1/h (Trefethen & Weideman
+# 2014, SIAM Review 56(3), Thm. 5.1). Its two interleaved half-rules (even and odd k, step
+# 2h) estimate the error: they differ by twice the half-rule's leading error term, and the
+# full rule's error is of the order of that term squared. The nodes x_k = k h depend on
+# (q, mu) only, so one table serves every order t: [phi(x_k), L(x_k), log1p(y_k) - y_k],
+# y = q expm1(u), and a new order costs one exp (or expm1) per node.
+
+from libc.math cimport floor
+
+cdef enum:
+    NODE_ROW = 3       # doubles per node: phi, L, log1p(y) - y
+    MECH_COL = 6       # per step: q, mu, h, m0 (index of the first node), offset, count
+
+cdef double NODE_H = 0.35        # h = min(NODE_HMAX, NODE_H / mu)
+cdef double NODE_HMAX = 0.45
+cdef double NODE_MAXN = 4096.0   # nodes per step at most
+cdef double TRAP_CHECK = 1e-6    # half-rules' relative disagreement accepted (error ~ its square)
+cdef double INV[21]              # 1/k: the series below multiply, not divide
+for _i in range(1, 21):
+    INV[_i] = 1.0 / _i
+
+
+cdef inline double log1pmx(double y) noexcept nogil:
+    """log1p(y) - y, relatively accurate at small |y|: -y^2 sum_{k>=2} (-y)^(k-2) / k
+    below |y| = 0.1 (19 terms: remainder < 1e-19 relative)."""
+    cdef double s = 0.0
+    cdef int k
+    if fabs(y) >= 0.1:
+        return log1p(y) - y
+    for k in range(20, 1, -1):
+        s = s * (-y) + INV[k]
+    return -y * y * s
+
+
+cdef inline double em1mz(double z) noexcept nogil:
+    """expm1(z) - z, relatively accurate at small |z|: z^2/2 (1 + z/3 (1 + z/4 (...)))
+    below |z| = 0.25 (to z^15: remainder < 1e-18 relative)."""
+    cdef double s = 1.0
+    cdef int k
+    if fabs(z) >= 0.25:
+        return expm1(z) - z
+    for k in range(15, 2, -1):
+        s = 1.0 + z * s * INV[k]
+    return 0.5 * z * z * s
+
+
+cdef void node_layout(double q, double mu, double top, double* m) noexcept nogil:
+    """Step h, first node index m0 and node count of a table covering every order t in
+    [1 - top, top]: [min(0, (1 - top) mu) - w, max(mu, top mu) + w], w from the envelopes
+    of ``domain`` (DOMAIN_D plus top |log q| or top |log(1 - q)|), at most NODE_MAXN nodes
+    centred on the bulk. No table (count 0) for q = 1, whose CGF is closed."""
+    cdef double h = NODE_H / mu, w, lo, hi, c, logs
+    if h > NODE_HMAX:
+        h = NODE_HMAX
+    m[0] = q; m[1] = mu; m[2] = h; m[3] = 0.0; m[5] = 0.0
+    if q >= 1.0:
+        return
+    logs = -log(q)
+    if -log1p(-q) > logs:
+        logs = -log1p(-q)
+    w = sqrt(2.0 * (DOMAIN_D + top * logs))
+    lo = (1.0 - top) * mu - w if top > 1.0 else -w
+    hi = top * mu + w if top * mu > mu else mu + w
+    if (hi - lo) / h > NODE_MAXN - 2.0:
+        c = 0.5 * mu
+        lo = c - 0.5 * (NODE_MAXN - 2.0) * h
+        hi = c + 0.5 * (NODE_MAXN - 2.0) * h
+    m[3] = floor(lo / h)
+    m[5] = floor(hi / h) - m[3] + 1.0
+
+
+cdef void fill_nodes(const double* m, double* nd) noexcept nogil:
+    """The node table of one step: [phi(x_k), L(x_k), log1p(y_k) - y_k], x_k = (m0 + k) h."""
+    cdef Tilt p
+    cdef double x, u, y
+    cdef Py_ssize_t k, n = <Py_ssize_t> m[5]
+    p.q = m[0]; p.mu = m[1]; p.hm2 = 0.5 * m[1] * m[1]; p.gauss = 0
+    for k in range(n):
+        x = (m[3] + k) * m[2]
+        u = p.mu * x - p.hm2
+        nd[NODE_ROW * k] = exp(-0.5 * x * x)
+        if u < 700.0:   # pllr_c's branch, y computed once: L = y + (log1p(y) - y)
+            y = p.q * expm1(u)
+            nd[NODE_ROW * k + 2] = log1pmx(y)
+            nd[NODE_ROW * k + 1] = y + nd[NODE_ROW * k + 2] if fabs(y) < 0.1 else log1p(y)
+        else:
+            nd[NODE_ROW * k + 1] = pllr_c(x, &p)
+            nd[NODE_ROW * k + 2] = -INFINITY
+
+
+def pllr_nodes(const double[::1] q, const double[::1] mu, double top):
+    """Node tables of the trapezoidal CGF for the steps (q_i, mu_i), covering the orders
+    t in [1 - top, top]. Returns (mech, table): mech[i] = (q, mu, h, m0, offset, count),
+    table[offset + 3 k + (0, 1, 2)] = (phi, L, log1p(y) - y) at x = (m0 + k) h."""
+    cdef Py_ssize_t i, n = q.shape[0], total = 0
+    mech = _np.empty((n, MECH_COL))
+    cdef double[:, ::1] m = mech
+    for i in range(n):
+        node_layout(q[i], mu[i], top, &m[i, 0])
+        m[i, 4] = total
+        total += NODE_ROW * <Py_ssize_t> m[i, 5]
+    table = _np.empty(total if total > 0 else 1)
+    cdef double[::1] tab = table
+    with nogil:
+        for i in range(n):
+            fill_nodes(&m[i, 0], &tab[<Py_ssize_t> m[i, 4]])
+    return mech, table
+
+
+cdef int node_intervals(Tilt* p, const double* m, double t, double* lo, double* hi,
+                        int* dev) noexcept nogil:
+    """Set p up for order t (shift: the larger log-weight of x = 0 and x = t mu) and return
+    how many intervals to sum: ``domain``'s, in one hull with [-R, mu + R], R = sqrt(2
+    DOMAIN_D), in the deviation form (K < ~1, ``dev``), where phi (1 + t y) lives."""
+    cdef double r = sqrt(2.0 * DOMAIN_D), x
+    cdef int nint
+    p.q = m[0]; p.mu = m[1]; p.hm2 = 0.5 * m[1] * m[1]; p.t = t; p.gauss = 0
+    p.m = 0.0; p.my = 0.0; p.shift = 0.0
+    p.shift = t * pllr_c(0.0, p)
+    x = -0.5 * (t * p.mu) * (t * p.mu) + t * pllr_c(t * p.mu, p)
+    if x > p.shift:
+        p.shift = x
+    nint = domain(p, 0, lo, hi)
+    dev[0] = p.shift < 1.0
+    if dev[0]:
+        lo[0] = lo[0] if nint > 0 and lo[0] < -r else -r
+        hi[0] = hi[nint - 1] if nint > 0 and hi[nint - 1] > p.mu + r else p.mu + r
+        nint = 1
+    return nint
+
+
+cdef inline double node_weight(const Tilt* p, const double* nd, double x, int dev) noexcept nogil:
+    """The integrand at the node x with row nd = [phi, L, log1p(y) - y]: e^{tL - x^2/2 -
+    shift}, or in the deviation form phi (e^{tL} - 1 - t y) = phi (em1mz(tL) + t (L - y)),
+    in log space where phi underflows or e^{tL} overflows."""
+    cdef double z = p.t * nd[1]
+    if not dev:
+        return exp(-0.5 * x * x + z - p.shift)
+    if nd[0] > 1e-300 and z < 700.0:
+        return nd[0] * (em1mz(z) + p.t * nd[2])
+    return exp(-0.5 * x * x + z) - nd[0] - p.t * p.q * (exp(-0.5 * x * x + p.mu * x - p.hm2) - nd[0])
+
+
+cdef int cgf_nodes_c(const double* m, const double* nd, double t, double* out) noexcept nogil:
+    """K(t) of one step from its node table (``pllr_nodes``). Returns 0, or -1 when the
+    table does not cover the intervals to sum, the sum is not finite, or the half-rules
+    disagree by more than TRAP_CHECK: then the caller uses the adaptive kernel."""
+    cdef Tilt p
+    cdef double lo[4]
+    cdef double hi[4]
+    cdef double s[2]
+    cdef double h = m[2], m0 = m[3], w
+    cdef Py_ssize_t n = <Py_ssize_t> m[5], a, b, k
+    cdef int i, nint, dev
+    if m[0] >= 1.0:
+        out[0] = 0.5 * t * (t - 1.0) * m[1] * m[1]
+        return 0
+    nint = node_intervals(&p, m, t, lo, hi, &dev)
+    if nint == 0:
+        return -1
+    s[0] = 0.0
+    s[1] = 0.0
+    for i in range(nint):
+        a = <Py_ssize_t> ceil(lo[i] / h - m0)
+        b = <Py_ssize_t> floor(hi[i] / h - m0)
+        if a < 0 or b >= n:
+            return -1
+        for k in range(a, b + 1):
+            s[(<long> (m0 + k)) & 1] += node_weight(&p, nd + NODE_ROW * k, (m0 + k) * h, dev)
+    w = s[0] + s[1]
+    if not (fabs(w) < INFINITY) or fabs(s[0] - s[1]) > TRAP_CHECK * fabs(w):
+        return -1
+    out[0] = log1p(h * w / 2.5066282746310002) if dev else p.shift + log(h * w) - LOG_SQRT_2PI
+    return 0
+
+
+def pllr_cgf_nodes(const double[:, ::1] mech, const double[::1] table, const double[::1] t,
+                   double[:, ::1] out):
+    """out[i, j] = K_i(t_j) for every step i of ``pllr_nodes`` and every order t_j, by the
+    trapezoidal rule on the tables; where a table cannot answer, by the adaptive kernel
+    (pllr_cgf). Returns how many values came from the adaptive kernel."""
+    cdef Py_ssize_t i, j
+    cdef int fallbacks = 0
+    with nogil:
+        for i in range(mech.shape[0]):
+            for j in range(t.shape[0]):
+                if cgf_nodes_c(&mech[i, 0], &table[<Py_ssize_t> mech[i, 4]], t[j], &out[i, j]) != 0:
+                    pllr_cgf_c(mech[i, 0], mech[i, 1], t[j], &out[i, j])
+                    fallbacks += 1
+    return fallbacks

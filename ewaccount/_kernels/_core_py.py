@@ -442,3 +442,151 @@ def ew_extremum(a: float, b: float, sign: float, ex, ey, maxiter: int = 200) -> 
             fd = sign * _delta(d, ex, ey)
     x = c if fc > fd else d
     return x, _delta(x, ex, ey)
+
+
+# ---------------------------------------------------------------------------------------
+# the CGF by the trapezoidal rule on a table of nodes (see _core.pyx for the maths)
+
+NODE_ROW = 3
+MECH_COL = 6
+NODE_H = 0.35
+NODE_HMAX = 0.45
+NODE_MAXN = 4096.0
+TRAP_CHECK = 1e-6
+INV = [0.0] + [1.0 / k for k in range(1, 21)]
+
+
+def _log1pmx(y: float) -> float:
+    if abs(y) >= 0.1:
+        return math.log1p(y) - y
+    s = 0.0
+    for k in range(20, 1, -1):
+        s = s * (-y) + INV[k]
+    return -y * y * s
+
+
+def _em1mz(z: float) -> float:
+    if abs(z) >= 0.25:
+        return math.expm1(z) - z if z < 709.0 else math.inf
+    s = 1.0
+    for k in range(15, 2, -1):
+        s = 1.0 + z * s * INV[k]
+    return 0.5 * z * z * s
+
+
+def _node_layout(q: float, mu: float, top: float) -> list:
+    h = min(NODE_H / mu, NODE_HMAX)
+    if q >= 1.0:
+        return [q, mu, h, 0.0, 0.0, 0.0]
+    logs = max(-math.log(q), -math.log1p(-q))
+    w = math.sqrt(2.0 * (DOMAIN_D + top * logs))
+    lo = (1.0 - top) * mu - w if top > 1.0 else -w
+    hi = top * mu + w if top * mu > mu else mu + w
+    if (hi - lo) / h > NODE_MAXN - 2.0:
+        c = 0.5 * mu
+        lo, hi = c - 0.5 * (NODE_MAXN - 2.0) * h, c + 0.5 * (NODE_MAXN - 2.0) * h
+    m0 = float(math.floor(lo / h))
+    return [q, mu, h, m0, 0.0, float(math.floor(hi / h)) - m0 + 1.0]
+
+
+def _fill_nodes(m, nd, off: int) -> None:
+    p = _Tilt.__new__(_Tilt)
+    p.q, p.mu, p.hm2, p.gauss = m[0], m[1], 0.5 * m[1] * m[1], False
+    for k in range(int(m[5])):
+        x = (m[3] + k) * m[2]
+        u = p.mu * x - p.hm2
+        j = off + NODE_ROW * k
+        nd[j] = math.exp(-0.5 * x * x)
+        if u < 700.0:
+            y = p.q * math.expm1(u)
+            nd[j + 2] = _log1pmx(y)
+            nd[j + 1] = y + nd[j + 2] if abs(y) < 0.1 else math.log1p(y)
+        else:
+            nd[j + 1], nd[j + 2] = _pllr(x, p), -math.inf
+
+
+def pllr_nodes(q, mu, top: float):
+    """Node tables of the trapezoidal CGF for the steps (q_i, mu_i), covering the orders
+    t in [1 - top, top]. Returns (mech, table): mech[i] = (q, mu, h, m0, offset, count),
+    table[offset + 3 k + (0, 1, 2)] = (phi, L, log1p(y) - y) at x = (m0 + k) h."""
+    mech = np.empty((len(q), MECH_COL))
+    total = 0
+    for i in range(len(q)):
+        mech[i] = _node_layout(float(q[i]), float(mu[i]), float(top))
+        mech[i, 4] = total
+        total += NODE_ROW * int(mech[i, 5])
+    table = np.empty(max(total, 1))
+    for i in range(len(q)):
+        _fill_nodes(mech[i].tolist(), table, int(mech[i, 4]))
+    return mech, table
+
+
+def _node_intervals(m: list, t: float):
+    """(tilt, intervals to sum, deviation form?) for order t; see _core.pyx node_intervals."""
+    p = _Tilt.__new__(_Tilt)
+    p.q, p.mu, p.hm2, p.t, p.gauss, p.m, p.my = m[0], m[1], 0.5 * m[1] * m[1], t, False, 0.0, 0.0
+    p.shift = 0.0
+    p.shift = max(t * _pllr(0.0, p), -0.5 * (t * p.mu) ** 2 + t * _pllr(t * p.mu, p))
+    iv = _domain(p, False)
+    dev = p.shift < 1.0
+    if dev:
+        r = math.sqrt(2.0 * DOMAIN_D)
+        iv = [[min(iv[0][0], -r) if iv else -r, max(iv[-1][1], p.mu + r) if iv else p.mu + r]]
+    return p, iv, dev
+
+
+def _node_weight(p, nd, j: int, x: float, dev: bool) -> float:
+    """The integrand at the node x, row nd[j:j + 3]; see _core.pyx node_weight."""
+    z = p.t * nd[j + 1]
+    if not dev:
+        return _exp(-0.5 * x * x + z - p.shift)
+    if nd[j] > 1e-300 and z < 700.0:
+        return nd[j] * (_em1mz(z) + p.t * nd[j + 2])
+    return _exp(-0.5 * x * x + z) - nd[j] - p.t * p.q * (math.exp(-0.5 * x * x + p.mu * x - p.hm2) - nd[j])
+
+
+def _cgf_nodes(m: list, nd, t: float):
+    """K(t) of one step from its node table, or None where the adaptive kernel must answer."""
+    h, m0, off, n = m[2], m[3], int(m[4]), int(m[5])
+    if m[0] >= 1.0:
+        return 0.5 * t * (t - 1.0) * m[1] * m[1]
+    p, iv, dev = _node_intervals(m, t)
+    if not iv:
+        return None
+    s = [0.0, 0.0]
+    for lo, hi in iv:
+        a, b = math.ceil(lo / h - m0), math.floor(hi / h - m0)
+        if a < 0 or b >= n:
+            return None
+        for k in range(a, b + 1):
+            s[int(m0 + k) & 1] += _node_weight(p, nd, off + NODE_ROW * k, (m0 + k) * h, dev)
+    w = s[0] + s[1]
+    if not abs(w) < math.inf or abs(s[0] - s[1]) > TRAP_CHECK * abs(w):
+        return None
+    return math.log1p(h * w / 2.5066282746310002) if dev else p.shift + math.log(h * w) - LOG_SQRT_2PI
+
+
+def pllr_cgf_nodes(mech, table, t, out) -> int:
+    """out[i, j] = K_i(t_j) for every step i of ``pllr_nodes`` and every order t_j, by the
+    trapezoidal rule on the tables; where a table cannot answer, by the adaptive kernel
+    (pllr_cgf). Returns how many values came from the adaptive kernel."""
+    fallbacks = 0
+    nd = table.tolist()
+    for i in range(mech.shape[0]):
+        m = mech[i].tolist()
+        for j in range(len(t)):
+            tj = float(t[j])
+            try:
+                k = _cgf_nodes(m, nd, tj)
+            except (ArithmeticError, ValueError):
+                k = None
+            if k is None:
+                fallbacks += 1
+                one = [math.nan]
+                try:
+                    pllr_cgf(m[0], m[1], [tj], one)
+                except (ArithmeticError, ValueError):  # the C kernel gives inf or nan there
+                    one[0] = math.nan
+                k = one[0]
+            out[i, j] = k
+    return fallbacks
