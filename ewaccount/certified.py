@@ -161,6 +161,7 @@ SPECTRAL_BATCH = 32       # spectra transformed per call in a combination
 L0_MERGE = 32             # level-0 cells up to this many grid steps where the tilted mass is small
 L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread variance
 PASS1_FACTOR = 8.0        # pass 1 (steering) runs at this multiple of rtol
+PASS1_RETRIES = 4         # ... and is retried at half the eps (a milder tilt) this often
 SADDLE_RELIABLE = 5.0     # sum n q from which the saddle-point steering replaces pass 1
 SADDLE_PASS_R = 0.6       # ... and the single pass aims at this share of rtol (no error check)
 DELTA_PASS_R = 0.6        # a delta query's pass 2 aims at this share of rtol ...
@@ -320,10 +321,26 @@ def _convolve(a: Block, b: Block) -> Block:
         # ||error||_2 <= u (48 log2 M + 16)(||a||_2 ||b||_1 + ||a||_1 ||b||_2), ||.||_1 <= sqrt(M) ||.||_2
         e2 = U * (48.0 * math.log2(M) + 16.0) * (
             _norm2(a.c) * sb + sa * _norm2(b.c))
-        D += math.sqrt(M) * e2
+        D += math.sqrt(M) * e2 + _clear_noise_ends(out, e2 / 64.0)    # (a share of the bound:
+        # whatever is zeroed goes to D, so the threshold changes tightness, not validity)
         eta = a.eta + b.eta + 8.0 * U
     return Block(out, a.off + b.off, a.step, a.q0, a.lam, a.logZ + b.logZ, a.count + b.count,
                  a.inf + b.inf, eta + 4.0 * U * (abs(a.logZ) + abs(b.logZ)), D)
+
+
+def _clear_noise_ends(out: np.ndarray, noise: float) -> float:
+    """Zero the leading and trailing runs of entries at most ``noise`` (a share of the FFT's
+    error bound: rounding noise where the true values are far smaller, which would keep
+    every later cut from shrinking the window: 222,071 bins instead of 147 at q = 0.1,
+    sigma = 2, T = 1e5) and return their sum, for the deficit D."""
+    big = np.flatnonzero(out > noise)
+    if len(big) == 0:
+        return 0.0
+    j0, j1 = int(big[0]), int(big[-1])
+    dropped = float(np.sum(out[:j0])) + float(np.sum(out[j1 + 1:]))
+    out[:j0] = 0.0
+    out[j1 + 1:] = 0.0
+    return dropped * (1.0 + len(out) * U)
 
 
 def _cut(b: Block, log_tau: float, log_b: float) -> None:
@@ -1122,10 +1139,11 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
     nlev = _n_lev(led.steps, T)
     eps_p, F, lam, r, first = start
     best, passes, why = math.inf, [], ""
-    hu = None
-    for npass in range(first, 3):
+    hu, npass, failed = None, first, 0
+    while npass < 3:
         if npass < 2:
-            hu = min(math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * F)), _hu_cap(led, lam))
+            hu = math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * F))
+            hu = min(hu, (PASS1_FACTOR if npass == 0 else 1.0) * _hu_cap(led, lam))
         elif len(passes) < 2:
             break
         else:
@@ -1148,28 +1166,31 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
             if blk is None:
                 break
             e = certified_epsilon(blk, delta)
-        passes.append((e, g.K0 * g.q0, g.lam, len(blk.c)))
-        if e < best:
-            best = e
         if not math.isfinite(e):
             why = "floating-point or cut terms exceed their share of delta"
-            if npass > 0:
+            failed += 1
+            if passes or npass > 0 or failed > PASS1_RETRIES:
                 break
-            eps_p /= 2.0          # pass 1 failed: steer with a smaller eps
+            eps_p /= 2.0          # pass 1 failed: steer with a smaller eps and a milder tilt
+            lam = _milder(lam)
             continue
+        passes.append((e, g.K0 * g.q0, g.lam, len(blk.c)))
+        best = min(best, e)
         if e == 0.0:
             break
         if npass == 0:
             F = _measured_hazards(blk, e, delta)[0]
             F = max(F, 0.1) if math.isfinite(F) else 1.0 + g.lam
             eps_p = e
-            lam = led.chernoff_lam(eps_p)
+            if not failed:        # (a tilt that needed retries is kept)
+                lam = led.chernoff_lam(eps_p)
             r = rtol
         elif npass == 1:
             eps_p = e
+        npass += 1
     # suspect: a pass failed, the result is not clearly below the Chernoff steering value,
     # or passes 1-2 say pass 2 is off by more than 2 rtol
-    suspect = any(not math.isfinite(p[0]) for p in passes) or not passes or not best < 0.97 * eps0
+    suspect = failed > 0 or not passes or not best < 0.97 * eps0
     if len(passes) >= 2 and math.isfinite(passes[1][0]):
         (e1, h1), (e2, h2) = passes[0][:2], passes[1][:2]
         ratio = (h1 / h2) ** 2
@@ -1183,13 +1204,19 @@ def _hu_cap(led: "_Ledger", lam: float) -> float:
     most GRID_SD_CAP standard deviations of the tilted sum (the error model is second
     order in h / sd; where its hazard is small -- eps near the mean loss, delta ~ 1 -- it
     would otherwise allow a grid as coarse as the law itself)."""
-    return GRID_SD_CAP * math.sqrt(max(led.K(lam)[2], 1e-300) / led.T)
+    return GRID_SD_CAP * math.sqrt(max(min(led.K(lam)[2], led.K(0.0)[2]), 1e-300) / led.T)
+
+
+def _milder(lam: float) -> float:
+    """The tilt to retry with when a pass's tilted mass fell outside its window (the
+    steering tilt, driven by rare large losses at tiny q, can put it far above eps)."""
+    return max(lam / 8.0, min(lam, 1.0))
 
 
 def _qp_top(steps) -> float:
     """Above this eps the "qp" delta is exactly 0: the loss of a step in that ordering is at
     most log(1/(1 - q)) (+inf for q = 1), rounded up."""
-    return sum(-n * math.log1p(-q) for q, _, n in steps) * (1.0 + 1e-12)
+    return sum(math.inf if q >= 1.0 else -n * math.log1p(-q) for q, _, n in steps) * (1.0 + 1e-12)
 
 
 def _delta_steering(led: "_Ledger", eps: float) -> tuple[float, float]:
@@ -1244,21 +1271,29 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     budgets = _budgets(led, lam, nlev, eps_g, d_est)
     cap = _hu_cap(led, lam)
     hu = min(math.sqrt(12.0 * PASS1_FACTOR * rtol * eps_g / (GRID_KAPPA * nlev * T * F)), cap)
-    best, passes = math.inf, []
-    for npass in range(3):
+    best, passes, retries = math.inf, [], 0
+    while len(passes) < 3:
         g = make_grid(lam, hu, *budgets)
         blk, _ = compose(led, g)
         if blk is None:
             break
         best = min(best, certified_delta(blk, eps))
         d_g = certified_delta(blk, eps_g)
+        if (not passes and retries < 3 and lam > 1.0 and d_g > d_est
+                and _dsup(blk, eps_g) + blk.inf > 0.5 * d_g):
+            lam, retries = _milder(lam), retries + 1     # the tilted mass fell outside the window
+            budgets, cap = _budgets(led, lam, nlev, eps_g, d_est), _hu_cap(led, lam)
+            hu = min(hu, cap)
+            continue
         passes.append((d_g, g.K0 * g.q0))
         if not 0.0 < d_g < 1.0:
             break
-        F, G = _measured_hazards(blk, eps_g, d_g)
-        if not (math.isfinite(F) and G > 0.0):
-            break
-        if npass == 0:
+        F_m, G = _measured_hazards(blk, eps_g, d_g)
+        if math.isfinite(F_m) and G > 0.0:
+            F = F_m
+        else:                   # the PLD ends too close above eps_g: the steering's F, and G ~ F
+            G = F
+        if len(passes) == 1:
             # pass 1's delta steers the cut budgets from here on, scaled so that the cuts
             # take at most DELTA_CUT_SHIFT of the eps-shift (where delta is flat, G small,
             # CUT_SHARE of delta would be more)

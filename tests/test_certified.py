@@ -259,6 +259,68 @@ def test_delta_against_dp_accounting(q, sigma, T):
         assert d <= hi.get_delta_for_epsilon(eps - RTOL * max(eps, C.DELTA_EPS_FLOOR_MAX)), eps
 
 
+#: hard corners found by a randomized validation against dp_accounting 0.6.0 (issue 6):
+#: (q, sigma, T, h, eps, delta, truth). Truth: dp_accounting's PLD,
+#: from_gaussian_mechanism(sigma, sampling_prob=q, value_discretization_interval=h) composed
+#: T times; "pessimistic" (connect-the-dots) its upper end, optimistic (privacy buckets) its
+#: lower end. For a delta row: (lower, upper at eps, upper at eps - rtol max(eps, 0.1));
+#: for an eps row: (lower, upper). ``test_hard_corner_references`` recomputes them.
+HARD_CORNERS = [
+    # near the mean loss (delta ~ 0.7): the grid rule once allowed a grid as coarse as the law
+    (0.5, 0.4, 200, 3.5e-4, 208.69005586592178, None, (6.733669e-01, 6.737753e-01, 6.858458e-01)),
+    (0.5, 0.4, 200, 3.5e-4, None, 0.68, (208.11884, 208.15388)),
+    # "qp" has no loss above 3 log 2: it once fell back to RDP (17.77)
+    (0.5, 0.5, 3, 1e-4, None, 1e-5, (16.363904, 16.364054)),
+    # tiny q, few steps: the steering tilt sat in the rare jumps (RDP fallback, 1.3e-4 and 0.161)
+    (0.0001268265403069723, 1.5525113391549497, 4, 1e-7, 0.001, None, (1.388810e-07, 1.390264e-07, 2.580989e-06)),
+    (0.0001268265403069723, 1.5525113391549497, 4, 1e-7, None, 1e-5, (0.00029423768, 0.00029443769)),
+    # ... and a single coarse pass (2.7e-9, and rising with eps)
+    (0.00040100711349763907, 2.2394396568150876, 11, 3.2e-7, 0.0054370914815816285, None,
+     (8.220262e-12, 8.264044e-12, 3.946889e-11)),
+]
+
+
+@pytest.mark.parametrize("q,sigma,T,h,eps,delta,truth", HARD_CORNERS)
+def test_hard_corners(q, sigma, T, h, eps, delta, truth):
+    """Valid (at least the truth's lower end) and within rtol: delta at most the truth's
+    upper end at eps - rtol max(eps, 0.1), eps at most (1 + rtol) times its upper end."""
+    acc = _acc(q, sigma, T)
+    if eps is not None:
+        d = acc.get_delta(eps)
+        assert truth[0] <= d <= truth[2]
+    else:
+        e = acc.get_epsilon(delta)
+        assert truth[0] <= e <= truth[1] * (1.0 + RTOL)
+        assert acc.get_epsilon_result(delta).route == "composed PLD"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q,sigma,T,h,eps,delta,truth", HARD_CORNERS)
+def test_hard_corner_references(q, sigma, T, h, eps, delta, truth):
+    """The references of HARD_CORNERS, recomputed with dp_accounting."""
+    pld = require("dp_accounting.pld.privacy_loss_distribution")
+    hi = pld.from_gaussian_mechanism(sigma, sampling_prob=q, value_discretization_interval=h).self_compose(T)
+    lo = pld.from_gaussian_mechanism(sigma, sampling_prob=q, pessimistic_estimate=False, use_connect_dots=False,
+                                     value_discretization_interval=h).self_compose(T)
+    if eps is not None:
+        got = (lo.get_delta_for_epsilon(eps), hi.get_delta_for_epsilon(eps),
+               hi.get_delta_for_epsilon(eps - RTOL * max(eps, 0.1)))
+    else:
+        got = (lo.get_epsilon_for_delta(delta), hi.get_epsilon_for_delta(delta))
+    assert got == pytest.approx(truth, rel=1e-5)
+
+
+def test_mixed_ledger_delta():
+    """A ledger with a plain Gaussian (q = 1) beside subsampled steps: both orderings, no
+    error from the "qp" support bound (log(1/(1 - q)) is +inf at q = 1)."""
+    acc = _acc(0.01, 1.0, 500).compose(ew.Gaussian(noise_multiplier=20.0), 3)
+    eps = acc.get_epsilon(1e-6)
+    res = acc.get_epsilon_result(1e-6)
+    assert res.route == "composed PLD"
+    assert 1e-6 * 0.9 <= acc.get_delta(eps) <= 1e-6
+    assert acc.get_delta(eps * 0.99) > 1e-6
+
+
 @pytest.mark.parametrize("q,sigma,o,lam", [(0.01, 0.5, 1, 20.0), (0.1, 0.05, 1, 1.0), (0.001, 0.3, 1, 20.0),
                                            (0.01, 1.0, 0, 5.0), (0.1, 0.8, 0, 3.0)])
 def test_certified_cgf_is_an_upper_bound(q, sigma, o, lam):
