@@ -161,7 +161,7 @@ SPECTRAL_BATCH = 32       # spectra transformed per call in a combination
 L0_MERGE = 32             # level-0 cells up to this many grid steps where the tilted mass is small
 L0_VAR_BUDGET = 0.5       # ... adding at most this share to level 0's spread variance
 PASS1_FACTOR = 8.0        # pass 1 (steering) runs at this multiple of rtol
-PASS1_RETRIES = 4         # ... and is retried at half the eps (a milder tilt) this often
+PASS1_RETRIES = 4         # ... and is retried (half the eps and a milder tilt, or a coarser grid) this often
 SADDLE_RELIABLE = 5.0     # sum n q from which the saddle-point steering replaces pass 1
 SADDLE_PASS_R = 0.6       # ... and the single pass aims at this share of rtol (no error check)
 DELTA_PASS_R = 0.6        # a delta query's pass 2 aims at this share of rtol ...
@@ -172,6 +172,8 @@ L1_LEVELS = 1.5         # error-model levels of a mechanism used once: level 0 (
 GRID_SD_CAP = 0.125       # the composed spacing at most this many sd of the tilted sum
 GRID_KAPPA = 1.3          # calibration of the error model (h_u^2 divided by it)
 CACHE_SIZE = 4096          # distinct (q, sigma, ordering) steering PMFs and chains kept
+CHAIN_BYTES_MAX = 1 << 30  # ... the chains' levels taking at most this many bytes
+CERT_BYTES_MAX = 1 << 28   # ... and the certified CGFs' PMFs at most this many
 STEER_GROUP_MIN = 32      # ledgers with more distinct mechanisms are steered from groups
 STEER_GROUP_WIDTH = 2.0 ** -7     # width of a steering group in log q and in log mu
 ORDERINGS = ("pq", "qp")
@@ -204,11 +206,15 @@ class NotCertified(ArithmeticError):
 
 
 class _LRU(OrderedDict):
-    """A small thread-safe LRU cache (values are built outside the lock)."""
+    """A small thread-safe LRU cache (values are built outside the lock), of at most
+    CACHE_SIZE entries and, with ``max_bytes``, at most that many bytes of the values'
+    ``nbytes`` (a value that grows after it is cached, a chain, reports what it adds
+    through ``charge``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: float = math.inf) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self.max_bytes, self.bytes = max_bytes, 0
 
     def get_or(self, key, make):
         with self._lock:
@@ -220,14 +226,39 @@ class _LRU(OrderedDict):
             if key in self:
                 return self[key]
             self[key] = v
-            while len(self) > CACHE_SIZE:
-                self.popitem(last=False)
+            self.bytes += getattr(v, "nbytes", 0)
+            self._shrink()
         return v
+
+    def charge(self, v, n: int) -> None:
+        """``v`` (cached or evicted) grew by n bytes."""
+        with self._lock:
+            v.nbytes += n
+            if not getattr(v, "evicted", False):
+                self.bytes += n
+                self._shrink()
+
+    def _shrink(self) -> None:
+        """Evict the least recently used entries while over a bound (lock held; the newest
+        entry is kept)."""
+        while len(self) > 1 and (len(self) > CACHE_SIZE or self.bytes > self.max_bytes):
+            _, v = self.popitem(last=False)
+            self.bytes -= getattr(v, "nbytes", 0)
+            if hasattr(v, "evicted"):
+                v.evicted = True
+
+    def clear(self) -> None:
+        """Empty the cache (the caller holds the lock: ``clear_caches``)."""
+        for v in self.values():
+            if hasattr(v, "evicted"):
+                v.evicted = True
+        super().clear()
+        self.bytes = 0
 
 
 _COARSE = _LRU()
-_CHAINS = _LRU()
-_CERTS = _LRU()
+_CHAINS = _LRU(CHAIN_BYTES_MAX)     # (without the bounds, a calibration fuzz filled 24 GB)
+_CERTS = _LRU(CERT_BYTES_MAX)
 _LEDGERS = _LRU()
 
 
@@ -501,6 +532,7 @@ class _CertCGF:
         self.top = self.o + (n - 1) * h - h        # the tail region lies above this loss
         self.l = self.o + h * np.arange(n)
         self.ok = bool(np.all(np.isfinite(self.c))) and eta < 1e-6
+        self.nbytes = self.c.nbytes + self.l.nbytes     # (the cache's byte bound)
 
     def K(self, lam: float) -> float:
         if not self.ok or lam <= 0.0:
@@ -766,6 +798,7 @@ class _Chain:
         self.q, self.mu, self.ordering, self.g, self.steer = q, mu, ordering, g, steer
         self.levels: list[Block] = []
         self.failed = ""
+        self.nbytes, self.evicted = 0, False      # (the chain cache's byte bound)
         self._lock = threading.Lock()
 
     def level(self, k: int) -> Optional[Block]:
@@ -784,6 +817,7 @@ class _Chain:
             if b is None:
                 return None
             self.levels.append(b)
+            _CHAINS.charge(self, b.c.nbytes)
         return self.levels[k]
 
     def _level0(self) -> Optional[Block]:
@@ -1157,7 +1191,11 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
         g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_p / (2.0 if npass == 0 else 1.0), delta))
         blk, why = compose(led, g)
         if blk is None:
-            break
+            failed += 1
+            if passes or npass > 0 or failed > PASS1_RETRIES:
+                break
+            r *= 4.0              # pass 1's grid would be too large: a coarser one (2x h_u)
+            continue
         e = certified_epsilon(blk, delta)
         if not math.isfinite(e) and led.grouped:
             # the spectral combination's absolute error can swamp delta at extreme tilts:
@@ -1169,11 +1207,12 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
         if not math.isfinite(e):
             why = "floating-point or cut terms exceed their share of delta"
             failed += 1
-            if passes or npass > 0 or failed > PASS1_RETRIES:
+            if failed > PASS1_RETRIES or lam <= 1.0 and (passes or npass > 0):
                 break
-            eps_p /= 2.0          # pass 1 failed: steer with a smaller eps and a milder tilt
-            lam = _milder(lam)
-            continue
+            if not passes:        # pass 1 failed: steer with a smaller eps
+                eps_p /= 2.0
+            lam = _milder(lam)    # ... and a milder tilt (rare large losses can draw the
+            continue              # steering tilt far above what eps needs)
         passes.append((e, g.K0 * g.q0, g.lam, len(blk.c)))
         best = min(best, e)
         if e == 0.0:
@@ -1276,7 +1315,10 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
         g = make_grid(lam, hu, *budgets)
         blk, _ = compose(led, g)
         if blk is None:
-            break
+            if passes or retries >= PASS1_RETRIES:
+                break
+            hu, retries = 2.0 * hu, retries + 1     # the grid would be too large: coarser
+            continue
         best = min(best, certified_delta(blk, eps))
         d_g = certified_delta(blk, eps_g)
         if (not passes and retries < 3 and lam > 1.0 and d_g > d_est
@@ -1289,10 +1331,10 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
         if not 0.0 < d_g < 1.0:
             break
         F_m, G = _measured_hazards(blk, eps_g, d_g)
-        if math.isfinite(F_m) and G > 0.0:
+        if F_m > 0.0 and G > 0.0:       # (nan fails too)
             F = F_m
         else:                   # the PLD ends too close above eps_g: the steering's F, and G ~ F
-            G = F
+            G = max(F, 0.1)
         if len(passes) == 1:
             # pass 1's delta steers the cut budgets from here on, scaled so that the cuts
             # take at most DELTA_CUT_SHIFT of the eps-shift (where delta is flat, G small,
@@ -1303,7 +1345,7 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
             continue
         (d1, h1), (d2, h2) = passes[-2], passes[-1]
         ratio = (h1 / h2) ** 2
-        shift = (d1 - d2) / ((ratio - 1.0) * G * d2) if ratio > 1.05 else math.inf
+        shift = (d1 - d2) / ((ratio - 1.0) * G * d2) if ratio > 1.05 and d2 > 0.0 else math.inf
         if 0.0 <= shift <= 0.8 * rtol * eps_g:
             break
         f = math.sqrt(0.6 * rtol * eps_g / shift) if 0.0 < shift < math.inf else 0.5
