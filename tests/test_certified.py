@@ -310,6 +310,38 @@ def test_hard_corner_references(q, sigma, T, h, eps, delta, truth):
     assert got == pytest.approx(truth, rel=1e-5)
 
 
+def _one_step_delta(q, sigma, eps):
+    """delta(eps) of one Poisson-subsampled Gaussian step, the larger of both orderings, in
+    closed form: the loss L(x) = log(1 - q + q e^{mu x - mu^2/2}) is increasing in x."""
+    from scipy.special import log_ndtr
+    mu = 1.0 / sigma
+    up = lambda x: math.exp(log_ndtr(-x))        # noqa: E731 (P(N(0,1) > x))
+    if math.exp(eps) <= 1.0 - q:                                              # (eps < 0) L > eps always
+        pq = -math.expm1(eps)
+    else:
+        x = (math.log((math.exp(eps) - (1.0 - q)) / q) + mu * mu / 2.0) / mu   # L > eps iff x' > x
+        pq = (1.0 - q) * up(x) + q * up(x - mu) - math.exp(eps) * up(x)
+    r = math.exp(-eps) - (1.0 - q)                                             # -L > eps iff x' < y
+    qp = 0.0
+    if r > 0.0:
+        y = (math.log(r / q) + mu * mu / 2.0) / mu
+        qp = (1.0 - up(y)) - math.exp(eps) * ((1.0 - q) * (1.0 - up(y)) + q * (1.0 - up(y - mu)))
+    return max(pq, qp, 0.0)
+
+
+@pytest.mark.parametrize("q,sigma,eps", [
+    (0.01, 1.0, 0.5), (0.5, 0.5, 0.3), (0.5, 0.5, 0.0), (0.2, 2.0, 0.05), (1e-4, 20.0, 0.001),
+    # the re-validation (issue 6): a measured hazard of -0 once sent these to the RDP bound (3.4e-5)
+    (0.0003532500383377354, 4.116905005873729, 0.0015642458100558658),
+    (0.00010692335088937935, 16.373905774499914, 6.092704661368674e-05),
+])
+def test_delta_one_step_exact(q, sigma, eps):
+    """One step, against the closed form: never below it, and at most its value at
+    eps - rtol max(eps, 0.1), up to 1e-14 absolute (rounding terms charged to delta)."""
+    d = _acc(q, sigma, 1).get_delta(eps)
+    assert _one_step_delta(q, sigma, eps) <= d <= _one_step_delta(q, sigma, eps - RTOL * max(eps, 0.1)) + 1e-14
+
+
 def test_mixed_ledger_delta():
     """A ledger with a plain Gaussian (q = 1) beside subsampled steps: both orderings, no
     error from the "qp" support bound (log(1/(1 - q)) is +inf at q = 1)."""
