@@ -481,7 +481,8 @@ class RDPCurve:
     def rdp(self, alphas: np.ndarray) -> np.ndarray:
         """R(alpha) of the composition at every alpha (exact, + margin if rigorous)."""
         alphas = np.asarray(alphas, dtype=float)
-        return self.cgf(alphas) / (alphas - 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):   # alpha rounded to 1: no bound
+            return np.where(alphas > 1.0, self.cgf(alphas) / (alphas - 1.0), np.inf)
 
     def lower_rdp(self, alphas: np.ndarray) -> np.ndarray:
         """A lower bound on R at each order of the sorted grid ``alphas``, at no kernel
@@ -650,7 +651,8 @@ def _refine(f, a: float, b: float, fb: float, c: float, maxiter: int = 10) -> tu
 
 def _eps_offset(log_delta: float):
     def offset(a: np.ndarray) -> np.ndarray:
-        return np.log1p(-1.0 / a) - (log_delta + np.log(a)) / (a - 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):   # alpha rounded to 1: no bound
+            return np.where(a > 1.0, np.log1p(-1.0 / a) - (log_delta + np.log(a)) / (a - 1.0), np.inf)
     return offset
 
 
