@@ -1177,7 +1177,7 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
     while npass < 3:
         if npass < 2:
             hu = math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * F))
-            hu = min(hu, (PASS1_FACTOR if npass == 0 else 1.0) * _hu_cap(led, lam))
+            hu = min(hu, (PASS1_FACTOR if npass == 0 else 1.0) * _hu_cap(led, lam))   # (steering: 8x)
         elif len(passes) < 2:
             break
         else:
@@ -1207,7 +1207,7 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
         if not math.isfinite(e):
             why = "floating-point or cut terms exceed their share of delta"
             failed += 1
-            if failed > PASS1_RETRIES or lam <= 1.0 and (passes or npass > 0):
+            if failed > PASS1_RETRIES or (lam <= 1.0 and (passes or npass > 0)):
                 break
             if not passes:        # pass 1 failed: steer with a smaller eps
                 eps_p /= 2.0
