@@ -1176,18 +1176,15 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
     hu, npass, failed = None, first, 0
     while npass < 3:
         if npass < 2:
-            hu = math.sqrt(12.0 * r * eps_p / (GRID_KAPPA * nlev * T * F))
+            hu = _rule_hu(r, eps_p, nlev, T, F)
             hu = min(hu, (PASS1_FACTOR if npass == 0 else 1.0) * _hu_cap(led, lam))   # (steering: 8x)
         elif len(passes) < 2:
             break
         else:
             (e1, h1), (e2, h2) = passes[0][:2], passes[1][:2]
-            ratio = (h1 / h2) ** 2
-            err2 = (e1 - e2) / (ratio - 1.0) if ratio > 1.05 else math.inf
-            if 0.0 <= err2 <= 0.8 * rtol * e2:
+            hu = _finer_hu(e1, e2, h1, h2, 1.0, rtol * e2)
+            if hu is None:
                 break
-            f = math.sqrt(0.6 * rtol * e2 / err2) if 0.0 < err2 < math.inf else 0.5
-            hu = h2 * min(max(f, 0.25), 0.8)
         g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_p / (2.0 if npass == 0 else 1.0), delta))
         blk, why = compose(led, g)
         if blk is None:
@@ -1219,7 +1216,7 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
             break
         if npass == 0:
             F = _measured_hazards(blk, e, delta)[0]
-            F = max(F, 0.1) if math.isfinite(F) else 1.0 + g.lam
+            F = F if math.isfinite(F) else 1.0 + g.lam
             eps_p = e
             if not failed:        # (a tilt that needed retries is kept)
                 lam = led.chernoff_lam(eps_p)
@@ -1236,6 +1233,26 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
         if ratio > 1.05 and (e1 - e2) / (ratio - 1.0) > 2.0 * rtol * e2:
             suspect = suspect or len(passes) < 3
     return best, why, passes, suspect
+
+
+def _rule_hu(r: float, eps: float, nlev: float, T: int, F: float) -> float:
+    """h_u of the grid rule (module docstring) for a relative error r at eps:
+    sqrt(12 r eps / (kappa n_lev T F)), the hazard factor F taken at least 0.1."""
+    return math.sqrt(12.0 * r * eps / (GRID_KAPPA * nlev * T * max(F, 0.1)))
+
+
+def _finer_hu(v1: float, v2: float, h1: float, h2: float, per_eps: float, target: float) -> Optional[float]:
+    """h_u of a third pass, or None when none is needed. The error scales like h_u^2, so
+    passes at h1 > h2 giving v1, v2 put pass 2's error at (v1 - v2) / ((h1/h2)^2 - 1), or
+    that divided by ``per_eps`` in eps units (1 for eps; G delta for delta); None when it
+    is within 0.8 ``target`` (rtol eps), else the h_u aiming at 0.6 target (0.25 to 0.8 of
+    h2; half of h2 when the estimate is unusable)."""
+    ratio = (h1 / h2) ** 2
+    err = (v1 - v2) / ((ratio - 1.0) * per_eps) if ratio > 1.05 and per_eps > 0.0 else math.inf
+    if 0.0 <= err <= 0.8 * target:
+        return None
+    f = math.sqrt(0.6 * target / err) if 0.0 < err < math.inf else 0.5
+    return h2 * min(max(f, 0.25), 0.8)
 
 
 def _hu_cap(led: "_Ledger", lam: float) -> float:
@@ -1264,11 +1281,10 @@ def _delta_steering(led: "_Ledger", eps: float) -> tuple[float, float]:
     grid that adds variance dV to the composed loss also moves its A-mean up by dV / 2
     (the spread keeps E_B e^L), so delta moves as if eps moved by dV F / 2 with
     F = -d/d eps log B(L > eps) = 1 + H, H the saddle-point tilt K'(H) = eps (read from the
-    normal approximation (eps - m)/K''(0) below the A-mean m = K'(0), where H < 0); F at
-    least 0.1."""
+    normal approximation (eps - m)/K''(0) below the A-mean m = K'(0), where H < 0)."""
     _, m, v = led.K(0.0)
     H = led.saddle_lam(eps, 1.0) if eps > m else (eps - m) / max(v, 1e-300)
-    return led.chernoff_lam(eps), max(1.0 + H, 0.1)
+    return led.chernoff_lam(eps), 1.0 + H
 
 
 def _measured_hazards(b: Block, eps: float, d: float) -> tuple[float, float]:
@@ -1309,7 +1325,7 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     d_est = math.exp(min(max(ld, -700.0), 0.0))
     budgets = _budgets(led, lam, nlev, eps_g, d_est)
     cap = _hu_cap(led, lam)
-    hu = min(math.sqrt(12.0 * PASS1_FACTOR * rtol * eps_g / (GRID_KAPPA * nlev * T * F)), cap)
+    hu = min(_rule_hu(PASS1_FACTOR * rtol, eps_g, nlev, T, F), cap)
     best, passes, retries = math.inf, [], 0
     while len(passes) < 3:
         g = make_grid(lam, hu, *budgets)
@@ -1341,15 +1357,12 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
             # CUT_SHARE of delta would be more)
             share = min(1.0, DELTA_CUT_SHIFT * rtol * eps_g * G / CUT_SHARE)
             budgets = _budgets(led, lam, nlev, eps_g, min(d_g, d_est) * share)
-            hu = min(math.sqrt(12.0 * DELTA_PASS_R * rtol * eps_g / (GRID_KAPPA * nlev * T * max(F, 0.1))), cap)
+            hu = min(_rule_hu(DELTA_PASS_R * rtol, eps_g, nlev, T, F), cap)
             continue
         (d1, h1), (d2, h2) = passes[-2], passes[-1]
-        ratio = (h1 / h2) ** 2
-        shift = (d1 - d2) / ((ratio - 1.0) * G * d2) if ratio > 1.05 and d2 > 0.0 else math.inf
-        if 0.0 <= shift <= 0.8 * rtol * eps_g:
+        hu = _finer_hu(d1, d2, h1, h2, G * d2, rtol * eps_g)
+        if hu is None:
             break
-        f = math.sqrt(0.6 * rtol * eps_g / shift) if 0.0 < shift < math.inf else 0.5
-        hu = h2 * min(max(f, 0.25), 0.8)
     return min(best, 1.0)
 
 

@@ -237,21 +237,23 @@ def test_delta_nonincreasing_at_few_steps():
     assert qp.get_delta(edge * (1.0 + 1e-9)) == 0.0 < qp.get_delta(edge * 0.95)
 
 
+def _dp_accounting_pld(q, sigma, T, h):
+    """(lower, upper) ends of the truth from dp_accounting's PLD of T steps at value
+    discretisation h: optimistic (privacy buckets) and pessimistic (connect-the-dots)."""
+    pld = require("dp_accounting.pld.privacy_loss_distribution")
+    return tuple(pld.from_gaussian_mechanism(sigma, sampling_prob=q, pessimistic_estimate=pessimistic,
+                                             value_discretization_interval=h,
+                                             use_connect_dots=pessimistic).self_compose(T)
+                 for pessimistic in (False, True))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("q,sigma,T", [(0.5, 0.5, 2), (0.2, 1.0, 10), (0.05, 0.7, 40)])
 def test_delta_against_dp_accounting(q, sigma, T):
     """delta(eps) against dp_accounting's connect-the-dots PLD (value discretisation 1e-4):
     at least its optimistic (lower) profile, at most its pessimistic (upper) profile at
     eps - rtol max(eps, DELTA_EPS_FLOOR_MAX)."""
-    pld = require("dp_accounting.pld.privacy_loss_distribution")
-
-    def composed(pessimistic):
-        one = pld.from_gaussian_mechanism(sigma, sampling_prob=q, pessimistic_estimate=pessimistic,
-                                          value_discretization_interval=1e-4,
-                                          use_connect_dots=pessimistic)
-        return one.self_compose(T)
-
-    hi, lo = composed(True), composed(False)
+    lo, hi = _dp_accounting_pld(q, sigma, T, 1e-4)
     acc = _acc(q, sigma, T)
     for eps in DELTA_EPSILONS[:-1]:
         d = acc.get_delta(eps)
@@ -298,10 +300,7 @@ def test_hard_corners(q, sigma, T, h, eps, delta, truth):
 @pytest.mark.parametrize("q,sigma,T,h,eps,delta,truth", HARD_CORNERS)
 def test_hard_corner_references(q, sigma, T, h, eps, delta, truth):
     """The references of HARD_CORNERS, recomputed with dp_accounting."""
-    pld = require("dp_accounting.pld.privacy_loss_distribution")
-    hi = pld.from_gaussian_mechanism(sigma, sampling_prob=q, value_discretization_interval=h).self_compose(T)
-    lo = pld.from_gaussian_mechanism(sigma, sampling_prob=q, pessimistic_estimate=False, use_connect_dots=False,
-                                     value_discretization_interval=h).self_compose(T)
+    lo, hi = _dp_accounting_pld(q, sigma, T, h)
     if eps is not None:
         got = (lo.get_delta_for_epsilon(eps), hi.get_delta_for_epsilon(eps),
                hi.get_delta_for_epsilon(eps - RTOL * max(eps, 0.1)))
