@@ -481,8 +481,7 @@ class RDPCurve:
     def rdp(self, alphas: np.ndarray) -> np.ndarray:
         """R(alpha) of the composition at every alpha (exact, + margin if rigorous)."""
         alphas = np.asarray(alphas, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):   # alpha rounded to 1: no bound
-            return np.where(alphas > 1.0, self.cgf(alphas) / (alphas - 1.0), np.inf)
+        return self.cgf(alphas) / (alphas - 1.0)
 
     def lower_rdp(self, alphas: np.ndarray) -> np.ndarray:
         """A lower bound on R at each order of the sorted grid ``alphas``, at no kernel
@@ -571,6 +570,8 @@ def minimise_over_orders(curve: RDPCurve, orders: np.ndarray, weight, offset,
     if refine:
 
         def f(a: float) -> float:
+            if not a > 1.0:        # the refinement's lower end can round to 1: no bound there
+                return math.inf
             arr = np.array([a])
             return float(weight(arr)[0] * curve.rdp(arr)[0] + offset(arr)[0])
 
@@ -651,8 +652,7 @@ def _refine(f, a: float, b: float, fb: float, c: float, maxiter: int = 10) -> tu
 
 def _eps_offset(log_delta: float):
     def offset(a: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):   # alpha rounded to 1: no bound
-            return np.where(a > 1.0, np.log1p(-1.0 / a) - (log_delta + np.log(a)) / (a - 1.0), np.inf)
+        return np.log1p(-1.0 / a) - (log_delta + np.log(a)) / (a - 1.0)
     return offset
 
 
