@@ -229,7 +229,7 @@ class _Bank:
     trapezoidal rule on per-step node tables elsewhere (``core.pllr_cgf_nodes``; the
     adaptive kernel where a table cannot answer)."""
 
-    __slots__ = ("q", "mu", "pq", "qp", "integer", "_nodes")
+    __slots__ = ("q", "mu", "pq", "qp", "integer", "_nodes", "_lock")
 
     def __init__(self, q: np.ndarray, mu: np.ndarray) -> None:
         self.q, self.mu = q, mu
@@ -237,12 +237,19 @@ class _Bank:
         self.qp: dict[float, np.ndarray] = {1.0: np.zeros(q.size)}   # K(0) = 0
         self.integer: dict[tuple, np.ndarray] = {}
         self._nodes: tuple | None = None    # (top, mech, table) of core.pllr_nodes
+        # one request at a time: concurrent ones gave results 1 ulp apart (a shared bank
+        # filled in another order); serialised, any order gives the same values
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return self.q.size
 
     def pq_integer(self, alphas: tuple) -> np.ndarray:
         """Closed-form K(alpha) at the integer orders ``alphas``, (steps, orders), cached."""
+        with self._lock:
+            return self._pq_integer(alphas)
+
+    def _pq_integer(self, alphas: tuple) -> np.ndarray:
         k = self.integer.get(alphas)
         if k is None:
             k = self.integer[alphas] = _pq_integer(self.q, self.mu, alphas)
@@ -324,6 +331,12 @@ class _Bank:
         return late
 
     def values(self, alphas: list, ordering: str) -> np.ndarray:
+        """K at ``alphas`` for the ordering ("max": the larger of the two per step and
+        order), an array (steps, orders) (see ``_values``)."""
+        with self._lock:
+            return self._values(alphas, ordering)
+
+    def _values(self, alphas: list, ordering: str) -> np.ndarray:
         """K at ``alphas`` for the ordering ("max": the larger of the two per step and
         order), an array (steps, orders).
 
