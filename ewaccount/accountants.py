@@ -19,6 +19,7 @@ from . import gdp as _gdp
 from . import mechanisms as mech
 from . import moments as _moments
 from . import rdp as _rdp
+from ._epsgrid import on_eps_grid
 from ._kernels import core
 from .edgeworth import EdgeworthProfile, oriented
 from .exceptions import EdgeworthWarning, SaddlePointWarning
@@ -50,6 +51,8 @@ class Accountant(ABC):
 
     method: str = ""
     kind: str = ""
+    #: our own formulas are read on the eps grid (get_delta); a peer library's are not
+    eps_grid: bool = True
 
     def __init__(self) -> None:
         self._ledger: dict[Any, int] = {}
@@ -100,18 +103,22 @@ class Accountant(ABC):
 
     # -- queries ------------------------------------------------------------------------
     def get_epsilon(self, delta: float) -> float:
-        """Smallest epsilon this method gives at ``delta`` (its ``kind`` says what it is)."""
+        """Smallest epsilon this method gives at ``delta`` (its ``kind`` says what it is),
+        rounded up onto the eps grid (:mod:`ewaccount._epsgrid`, ~1e-12 relative)."""
         d = v.delta(delta)
         if not self._ledger:
             return 0.0
-        return float(self._epsilon(d))
+        e = float(self._epsilon(d))
+        return on_eps_grid(e, True) if self.eps_grid else e
 
     def get_delta(self, epsilon: float) -> float:
-        """delta at ``epsilon`` (its ``kind`` says what it is)."""
+        """delta at ``epsilon`` (its ``kind`` says what it is), read at epsilon rounded down
+        onto the eps grid: a formula is a few ulps off, and eps an ulp apart must not give
+        a delta an ulp larger (DESIGN.md section 2: non-increasing)."""
         e = v.epsilon(epsilon)
         if not self._ledger:
             return 0.0
-        return float(self._delta(e))
+        return float(self._delta(on_eps_grid(e) if self.eps_grid else e))
 
     def get_epsilon_result(self, delta: float) -> EpsilonResult:
         """:meth:`get_epsilon` with its kind, method, route and note."""

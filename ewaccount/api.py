@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import _validation as v
+from ._epsgrid import on_eps_grid
 from .mechanisms import PoissonGaussian
 from .methods import DEFAULT_METHOD, make_accountant
 from .results import EpsilonResult
@@ -57,7 +58,9 @@ def epsilon_bounds(*, sample_rate: float, noise_multiplier: float, steps: int, d
     d = v.delta(delta)
     acc = _accountant(sample_rate, noise_multiplier, steps, "certified", {"rtol": rtol})
     upper = certified.epsilon_upper(acc.segments(), d, acc.rtol, acc.ordering)
+    upper.value = on_eps_grid(upper.value, True)      # as the accountants report it
     lower = certified.epsilon_lower(acc.segments(), d, acc.rtol, acc.ordering, upper=upper)
+    lower = on_eps_grid(lower) if lower is not None else None
     saddle = acc._with_my_ledger(SaddlePointAccountant())
     saddle._flags = []  # its warnings go into the note (not warnings.catch_warnings: threads)
     estimate = saddle.get_epsilon(d)

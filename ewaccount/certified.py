@@ -58,7 +58,9 @@ Validity argument (why the result is an upper bound)
    (bounded in closed form at level 0, by Chernoff outside a combination's window) and
    the absolute error of FFT convolutions (a Higham-type bound, 48 u log2 M per
    transform in the 2-norm, generous against numpy's pocketfft; for a product of k
-   spectra see ``_combine``). Under composition D_{A*B} <= D_A |c_B| + |c_A| D_B + D_A D_B
+   spectra see ``_combine``; on a ``Grid.direct`` grid the heaviest windows of both
+   factors are convolved directly and only the light remainders by FFT,
+   ``_split_fft``, so a concentrated bulk does not pay the FFT's error). Under composition D_{A*B} <= D_A |c_B| + |c_A| D_B + D_A D_B
    (for k factors, S (prod (1 + D_j / s_j) - 1)), and re-gridding at spacing H
    multiplies it by at most e^{lam H}. A unit of tilted mass
    anywhere adds at most sup_w = e^{logZ - lam eps} (lam/(lam+1))^lam / (lam+1) to the
@@ -118,6 +120,16 @@ are scaled to the eps-shift where delta is flat (G small); "qp" is exactly 0 bey
 largest loss sum n log(1/(1 - q)); each ordering falls back to its RDP bound on its own,
 and the answer is at most the total-variation bound delta(0).
 
+Deficit-dominated passes (tiny q, delta < 1e-10): the tail above eps is then rare jumps,
+far from where the tilt puts the mass, so the estimate that set the cut budgets can be
+orders of magnitude above the truth and the FFT's absolute error can swamp delta. A delta
+pass whose deficit terms make most of its delta is rerun (``_deficit_retry``) with cut
+budgets for its represented part and on a direct grid; an eps pass that is not certified
+because of the FFT's error is rerun on a direct grid; a later pass whose grid would be too
+large takes a milder tilt. (q = 1.5e-4, sigma = 1.58, T = 5229, eps = 0.042: delta
+1.29e-9 -> 1.04e-10, dp_accounting 1.0e-10; q = 1.1e-4, sigma = 0.91, T = 5519,
+delta = 1e-10: eps 1.401 by RDP -> 0.13818, dp_accounting 0.13807.)
+
 Lower bound (``epsilon_lower``): the data-processing (merge) counterpart. One step's
 outcomes are merged into loss bins, each bin keeping its A- and B-mass; every composed pair
 of bins is merged again, into the bin of its loss (small grids, ``conv_bins``) or into the
@@ -156,6 +168,7 @@ CUT_SHARE = 1e-4          # share of delta for the mass dropped by all cuts (via
 FP_SHARE = 1e-3           # deficit and rounding terms above this share of delta: not certified
 MAX_BINS = 1 << 21        # a grid larger than this is not attempted (route: RDP)
 FFT_MIN = 150_000         # direct convolution below this many products
+DIRECT_MAX = 1 << 24      # ... or below this many on a grid asking for it (Grid.direct; ~2 ms)
 SPECTRAL_EXACT = 1 << 14  # a combination with at most this many bins needs no window
 SPECTRAL_BATCH = 32       # spectra transformed per call in a combination
 L0_MERGE = 32             # level-0 cells up to this many grid steps where the tilted mass is small
@@ -168,6 +181,9 @@ DELTA_PASS_R = 0.6        # a delta query's pass 2 aims at this share of rtol ..
 DELTA_EPS_FLOOR = 0.25    # ... with its grids chosen at least at eps = this many sd of the loss
 DELTA_EPS_FLOOR_MAX = 0.1  # ... (at most this eps)
 DELTA_CUT_SHIFT = 0.1     # ... and its cuts take at most this share of that eps-shift
+DEFICIT_SHARE = 0.5       # a delta pass whose cuts make more than this share of it ...
+DEFICIT_CUT = 1e-6        # ... is rerun with budgets for this multiple of its delta
+DEFICIT_RETRIES = 4       # ... this often
 L1_LEVELS = 1.5         # error-model levels of a mechanism used once: level 0 (+ L0_VAR_BUDGET)
 GRID_SD_CAP = 0.125       # the composed spacing at most this many sd of the tilted sum
 GRID_KAPPA = 1.3          # calibration of the error model (h_u^2 divided by it)
@@ -287,7 +303,8 @@ class Block(_OnGrid):
     """A tilted PLD on the integer grid (off + i step) q0: A-masses
     a_i = c_i exp(logZ - lam l_i), an A-mass ``inf`` at +infinity (an upper bound), and
     the error track t <= (c + d)/(1 - eta), ||d||_1 <= D (section 3): d holds whatever is
-    not represented (cut heads and tails, FFT error)."""
+    not represented (cut heads and tails, FFT error); ``fp``, the FFT error's part of D
+    (propagated alike; it only steers what a retry changes)."""
 
     c: np.ndarray
     off: int
@@ -299,11 +316,11 @@ class Block(_OnGrid):
     inf: float = 0.0
     eta: float = 0.0
     D: float = 0.0
-
+    fp: float = 0.0
 
     def copy(self) -> "Block":
         return Block(self.c.copy(), self.off, self.step, self.q0, self.lam, self.logZ,
-                     self.count, self.inf, self.eta, self.D)
+                     self.count, self.inf, self.eta, self.D, self.fp)
 
     def mass(self) -> float:
         return float(np.sum(self.c))
@@ -311,6 +328,7 @@ class Block(_OnGrid):
     def scale(self, f: float) -> None:
         self.c *= f
         self.D *= f
+        self.fp *= f
 
     def absorb(self, rel: float) -> None:
         """Absorb a relative error ``rel`` of the entries into the track."""
@@ -329,34 +347,84 @@ def _normalise(x) -> None:
     x.absorb(4.0 * U * (abs(x.logZ) + 1.0))
 
 
-def _convolve(a: Block, b: Block) -> Block:
-    """Composition of two PLDs on the same spacing, with the error tracks."""
+def _convolve(a: Block, b: Block, direct: bool = False) -> Block:
+    """Composition of two PLDs on the same spacing, with the error tracks: direct (relative
+    errors only) up to FFT_MIN products, else by FFT, whose absolute error goes to D. With
+    ``direct`` (Grid.direct), up to DIRECT_MAX products directly, and beyond that the
+    heaviest windows are convolved directly (:func:`_split_fft`)."""
     if a.step != b.step or a.q0 != b.q0 or a.lam != b.lam:
         raise ValueError("blocks must share spacing and tilt")
     na, nb = len(a.c), len(b.c)
     sa, sb = float(np.sum(a.c)), float(np.sum(b.c))
     D = a.D * sb + sa * b.D + a.D * b.D
-    if na * nb <= FFT_MIN or min(na, nb) < 64:
+    fp = a.fp * sb + sa * b.fp + a.fp * b.D
+    if na * nb <= (DIRECT_MAX if direct else FFT_MIN) or min(na, nb) < 64:
         out = np.empty(na + nb - 1)
         pld.conv(a.c, b.c, out)
         eta = a.eta + b.eta + 1.01 * (min(na, nb) + 2) * U
     else:
-        M = 1 << (na + nb - 2).bit_length()
-        with np.errstate(all="ignore"):
-            za = np.fft.rfft(a.c, M)
-            zb = za if b.c is a.c else np.fft.rfft(b.c, M)      # a square: one transform
-            out = np.fft.irfft(za * zb, M)[:na + nb - 1]
-        if not np.all(np.isfinite(out)):
-            raise NotCertified("non-finite convolution")
-        np.maximum(out, 0.0, out=out)
-        # ||error||_2 <= u (48 log2 M + 16)(||a||_2 ||b||_1 + ||a||_1 ||b||_2), ||.||_1 <= sqrt(M) ||.||_2
-        e2 = U * (48.0 * math.log2(M) + 16.0) * (
-            _norm2(a.c) * sb + sa * _norm2(b.c))
-        D += math.sqrt(M) * e2 + _clear_noise_ends(out, e2 / 64.0)    # (a share of the bound:
-        # whatever is zeroed goes to D, so the threshold changes tightness, not validity)
-        eta = a.eta + b.eta + 8.0 * U
+        out, err, rel = _split_fft(a.c, b.c, DIRECT_MAX if direct else 0)
+        D, fp = D + err, fp + err
+        eta = a.eta + b.eta + rel
     return Block(out, a.off + b.off, a.step, a.q0, a.lam, a.logZ + b.logZ, a.count + b.count,
-                 a.inf + b.inf, eta + 4.0 * U * (abs(a.logZ) + abs(b.logZ)), D)
+                 a.inf + b.inf, eta + 4.0 * U * (abs(a.logZ) + abs(b.logZ)), D, fp)
+
+
+def _heavy_window(c: np.ndarray, m: int) -> tuple[int, int]:
+    """[i0, i0 + m): the window of m entries of c holding the most mass."""
+    if m >= len(c):
+        return 0, len(c)
+    cs = np.concatenate(([0.0], np.cumsum(c)))
+    i0 = int(np.argmax(cs[m:] - cs[:-m]))
+    return i0, i0 + m
+
+
+def _split_fft(a: np.ndarray, b: np.ndarray, budget: int) -> tuple[np.ndarray, float, float]:
+    """(a * b, its absolute error bound for D, its relative error for eta) for non-negative
+    a, b. The FFT's error bound is u (48 log2 M + 16)(||a||_2 |b|_1 + |a|_1 ||b||_2) sqrt(M)
+    (Higham-type, in the 1-norm; generous against numpy's pocketfft), so a concentrated
+    bulk with a light wide tail (tiny q: the rare jumps) pays for its bulk. With a
+    ``budget`` of products, a = a_w + a_r and b = b_w + b_r (a_w, b_w the heaviest windows
+    of budget / (2 len) entries) and a * b = a_w * b + a_r * b_w (direct: relative errors
+    only) + a_r * b_r (FFT: the error scales with the light remainders)."""
+    na, nb = len(a), len(b)
+    M = 1 << (na + nb - 2).bit_length()
+    out = np.zeros(na + nb - 1)
+    rel = 8.0 * U
+    a_r, b_r = a, b
+    ma, mb = min(na, budget // (2 * nb)), min(nb, budget // (2 * na))
+    if ma >= 1 and mb >= 1:
+        (a0, a1), (b0, b1) = _heavy_window(a, ma), _heavy_window(b, mb)
+        part = np.empty(a1 - a0 + nb - 1)
+        pld.conv(a[a0:a1], b, part)
+        out[a0:a0 + len(part)] += part
+        a_r = a.copy()
+        a_r[a0:a1] = 0.0
+        part = np.empty(na + b1 - b0 - 1)
+        pld.conv(a_r, b[b0:b1], part)
+        out[b0:b0 + len(part)] += part
+        if b is a:                      # a square: the same windows, one remainder
+            b_r = a_r
+        else:
+            b_r = b.copy()
+            b_r[b0:b1] = 0.0
+        rel += 1.01 * (min(max(ma, mb), min(na, nb)) + 2) * U + 2.0 * U
+    sa, sb = float(np.sum(a_r)), float(np.sum(b_r))
+    if sa <= 0.0 or sb <= 0.0:
+        return out, 0.0, rel
+    with np.errstate(all="ignore"):
+        za = np.fft.rfft(a_r, M)
+        zb = za if b_r is a_r else np.fft.rfft(b_r, M)      # a square: one transform
+        fft = np.fft.irfft(za * zb, M)[:na + nb - 1]
+    if not np.all(np.isfinite(fft)):
+        raise NotCertified("non-finite convolution")
+    np.maximum(fft, 0.0, out=fft)
+    # ||error||_2 <= u (48 log2 M + 16)(||a||_2 ||b||_1 + ||a||_1 ||b||_2), ||.||_1 <= sqrt(M) ||.||_2
+    e2 = U * (48.0 * math.log2(M) + 16.0) * (_norm2(a_r) * sb + sa * _norm2(b_r))
+    out += fft
+    # (a share of the bound: whatever is zeroed goes to D, so the threshold changes
+    # tightness, not validity)
+    return out, math.sqrt(M) * e2 + _clear_noise_ends(out, e2 / 64.0), rel
 
 
 def _clear_noise_ends(out: np.ndarray, noise: float) -> float:
@@ -401,6 +469,7 @@ def _squash(b: Block, g: "Grid", step2: int) -> None:
     e = int(info[0])
     scale = 2.0 ** (-e)
     b.D *= scale
+    b.fp *= scale
     b.logZ += e * LN2
     b.eta += 4.0 * U * (abs(b.logZ) + 1.0)
     b.D += float(info[2])
@@ -410,6 +479,7 @@ def _squash(b: Block, g: "Grid", step2: int) -> None:
         b.D += float(info[3])
     if step2 != b.step:
         b.D *= math.exp(b.lam * step2 * b.q0)
+        b.fp *= math.exp(b.lam * step2 * b.q0)
         b.eta += float(info[6])
     b.c, b.off, b.step = out, int(info[1]), step2
 
@@ -427,6 +497,7 @@ def _regrid(b: Block, step2: int) -> None:
     e = pld.regrid(b.c, b.off, b.step, lo, step2, b.q0, b.lam, out)
     # the spread's tilted l1 growth bounds how the deficit grows
     b.D *= math.exp(b.lam * step2 * b.q0)
+    b.fp *= math.exp(b.lam * step2 * b.q0)
     b.c, b.off, b.step = out, lo, step2
     b.eta += e
     while len(b.c) > 1 and b.c[-1] == 0.0:
@@ -770,6 +841,7 @@ class Grid:
     K0: int
     log_tau_unit: float      # tilted mass (relative) each cut may drop, per step, log
     log_b_unit: float        # A-mass an upper cut may send to +infinity, per step, log
+    direct: bool = False     # convolve directly up to DIRECT_MAX products (no absolute error)
 
     def step(self, count: int) -> int:
         return max(1, int(self.K0 * math.sqrt(count)))
@@ -777,17 +849,17 @@ class Grid:
     @property
     def key(self) -> tuple:
         """The fields as a plain tuple (hashes faster than the dataclass)."""
-        return (self.lam, self.q0, self.K0, self.log_tau_unit, self.log_b_unit)
+        return (self.lam, self.q0, self.K0, self.log_tau_unit, self.log_b_unit, self.direct)
 
 
-def make_grid(lam: float, hu: float, tau_unit: float, b_unit: float) -> Grid:
+def make_grid(lam: float, hu: float, tau_unit: float, b_unit: float, direct: bool = False) -> Grid:
     """Bucketed grid: lam to a power of 2^(1/4), h_u down to a power of sqrt 2, the cut
     budget down to a power of two, so that nearby queries share chains."""
     lam_b = 2.0 ** (round(4.0 * math.log2(lam)) / 4.0)
     hb = 2.0 ** (math.floor(2.0 * math.log2(hu)) / 2.0)
     q0 = 2.0 ** (math.floor(math.log2(hb)) - 6)
     K0 = int(round(hb / q0))
-    return Grid(lam_b, q0, K0, math.log(_pow2_floor(tau_unit)), math.log(_pow2_floor(b_unit)))
+    return Grid(lam_b, q0, K0, math.log(_pow2_floor(tau_unit)), math.log(_pow2_floor(b_unit)), direct)
 
 
 class _Chain:
@@ -849,7 +921,7 @@ class _Chain:
 
     def _square(self, p: Block) -> Optional[Block]:
         g = self.g
-        b = _convolve(p, p)
+        b = _convolve(p, p, g.direct)
         _squash(b, g, g.step(b.count))
         if len(b.c) > MAX_BINS:
             self.failed = f"grid of {len(b.c)} bins"
@@ -873,7 +945,7 @@ def _merge(a: Block, b: Block, g: Grid) -> Block:
     if b.step != step:
         b = b.copy()
         _regrid(b, step)
-    r = _convolve(a, b)
+    r = _convolve(a, b, g.direct)
     _squash(r, g, max(step, g.step(r.count)))
     return r
 
@@ -1016,9 +1088,10 @@ def _combine(blocks: list, g: Grid, T: int) -> Block:
         eps_f * k + 3.0 * (k - 1) * U + k * 2.0 ** -470) + eps_f)
     dsum = sum(math.log1p(x.D / sj) for x, sj in zip(xs, sums))
     D = scale * math.expm1(dsum) * (1.0 + 1e-12) + fft_err * (1.0 + 1e-6) + out_mass * scale
+    fp = scale * math.expm1(sum(math.log1p(x.fp / sj) for x, sj in zip(xs, sums))) + fft_err
     eta += sum(x.eta for x in xs) + 4.0 * U * (sum(abs(x.logZ) for x in xs) + abs(e2) + 1.0)
     r = Block(z, (base + start) * H, H, q0, lam, sum(x.logZ for x in xs) + e2 * LN2, T,
-              sum(x.inf for x in xs), eta, D)
+              sum(x.inf for x in xs), eta, D, fp)
     _squash(r, g, H)
     return r
 
@@ -1173,7 +1246,7 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
     nlev = _n_lev(led.steps, T)
     eps_p, F, lam, r, first = start
     best, passes, why = math.inf, [], ""
-    hu, npass, failed = None, first, 0
+    hu, npass, failed, direct = None, first, 0, False
     while npass < 3:
         if npass < 2:
             hu = _rule_hu(r, eps_p, nlev, T, F)
@@ -1185,13 +1258,19 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
             hu = _finer_hu(e1, e2, h1, h2, 1.0, rtol * e2)
             if hu is None:
                 break
-        g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_p / (2.0 if npass == 0 else 1.0), delta))
+        g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_p / (2.0 if npass == 0 else 1.0), delta),
+                      direct=direct)
         blk, why = compose(led, g)
         if blk is None:
             failed += 1
-            if passes or npass > 0 or failed > PASS1_RETRIES:
+            if failed > PASS1_RETRIES:
                 break
-            r *= 4.0              # pass 1's grid would be too large: a coarser one (2x h_u)
+            if not passes and npass == 0:
+                r *= 4.0          # pass 1's grid would be too large: a coarser one (2x h_u)
+            elif lam > 1.0 and "bins" in why:
+                lam = _milder(lam)    # a later pass's: the tilt keeps rare large losses (the
+            else:                     # jumps at tiny q) in its window; a milder one does not
+                break
             continue
         e = certified_epsilon(blk, delta)
         if not math.isfinite(e) and led.grouped:
@@ -1201,6 +1280,9 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
             if blk is None:
                 break
             e = certified_epsilon(blk, delta)
+        if not math.isfinite(e) and not direct and blk.fp > 0.5 * blk.D:
+            direct = True         # the FFT's absolute error swamps delta (tiny q, the tilted
+            continue              # mass far from eps): convolve the heavy windows directly
         if not math.isfinite(e):
             why = "floating-point or cut terms exceed their share of delta"
             failed += 1
@@ -1298,6 +1380,21 @@ def _measured_hazards(b: Block, eps: float, d: float) -> tuple[float, float]:
     return -(lb[2] - lb[0]) / (2.0 * w), math.exp(eps + lb[1]) / d
 
 
+def _deficit_retry(b: Block, eps: float, d: float, direct: bool) -> Optional[float]:
+    """What a delta pass whose deficit terms make more than DEFICIT_SHARE of its certified
+    delta d at eps should change: a positive delta to set the cut budgets for, when the
+    cuts make most of the deficit (the represented part of d, or DEFICIT_CUT d where
+    there is none); 0.0 for direct convolutions only, when the FFT's error does and the
+    grid is not direct yet; None for no retry."""
+    dsup = _dsup(b, eps)
+    if not (0.0 < d < 1.0 and dsup + b.inf > DEFICIT_SHARE * d):
+        return None
+    fp = dsup * min(b.fp / b.D, 1.0) if b.D > 0.0 else 0.0
+    if dsup + b.inf - fp > 0.5 * (dsup + b.inf):
+        return max(d - dsup - b.inf, DEFICIT_CUT * d)
+    return None if direct else 0.0
+
+
 def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     """Certified delta of one ordering at eps, by 2-3 passes of the composed PLD, aiming at
     an eps-shift of rtol eps_g: the bound at eps is then at most the truth's delta at about
@@ -1323,25 +1420,41 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
     # delta at eps_g, estimated: Chernoff, or the saddle-point term where that is lower
     ld = min(led.chernoff_log_delta(eps_g, upper=False), _saddle_log_delta(lam, eps_g, led.K(lam)))
     d_est = math.exp(min(max(ld, -700.0), 0.0))
-    budgets = _budgets(led, lam, nlev, eps_g, d_est)
+    d_cut = d_est               # the delta the cut budgets are set for
     cap = _hu_cap(led, lam)
     hu = min(_rule_hu(PASS1_FACTOR * rtol, eps_g, nlev, T, F), cap)
-    best, passes, retries = math.inf, [], 0
+    best, passes, retries, tighten, direct = math.inf, [], 0, 0, False
     while len(passes) < 3:
-        g = make_grid(lam, hu, *budgets)
-        blk, _ = compose(led, g)
+        g = make_grid(lam, hu, *_budgets(led, lam, nlev, eps_g, d_cut), direct=direct)
+        blk, why = compose(led, g)
         if blk is None:
-            if passes or retries >= PASS1_RETRIES:
+            retries += 1
+            if retries > PASS1_RETRIES:
                 break
-            hu, retries = 2.0 * hu, retries + 1     # the grid would be too large: coarser
+            if not passes:
+                hu *= 2.0               # pass 1's grid would be too large: coarser
+            elif lam > 1.0 and "bins" in why:
+                lam = _milder(lam)      # a later pass's: a milder tilt keeps the rare jumps
+                cap = _hu_cap(led, lam)     # of tiny q out of its window
+                hu = min(hu, cap)
+            else:
+                break
             continue
         best = min(best, certified_delta(blk, eps))
         d_g = certified_delta(blk, eps_g)
         if (not passes and retries < 3 and lam > 1.0 and d_g > d_est
                 and _dsup(blk, eps_g) + blk.inf > 0.5 * d_g):
             lam, retries = _milder(lam), retries + 1     # the tilted mass fell outside the window
-            budgets, cap = _budgets(led, lam, nlev, eps_g, d_est), _hu_cap(led, lam)
+            cap = _hu_cap(led, lam)
             hu = min(hu, cap)
+            continue
+        retry = _deficit_retry(blk, eps_g, d_g, direct) if tighten < DEFICIT_RETRIES else None
+        if retry is not None:
+            # the deficit, not the PLD, makes delta here (tiny q: the tail above eps is rare
+            # jumps, so the estimate that set the cut budgets was far above the truth, and
+            # the tilted mass sits far from eps, where the FFT's absolute error swamps it)
+            tighten, direct = tighten + 1, True
+            d_cut = retry if retry > 0.0 else d_cut
             continue
         passes.append((d_g, g.K0 * g.q0))
         if not 0.0 < d_g < 1.0:
@@ -1356,7 +1469,7 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
             # take at most DELTA_CUT_SHIFT of the eps-shift (where delta is flat, G small,
             # CUT_SHARE of delta would be more)
             share = min(1.0, DELTA_CUT_SHIFT * rtol * eps_g * G / CUT_SHARE)
-            budgets = _budgets(led, lam, nlev, eps_g, min(d_g, d_est) * share)
+            d_cut = min(d_g, d_est, d_cut / share) * share
             hu = min(_rule_hu(DELTA_PASS_R * rtol, eps_g, nlev, T, F), cap)
             continue
         (d1, h1), (d2, h2) = passes[-2], passes[-1]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._epsgrid import on_eps_grid
 from ._kernels import core
 
 #: |lambda_3| or |lambda_4| of the sum above this: the expansion is flagged as unreliable
@@ -198,7 +199,9 @@ class EdgeworthProfile:
         return float(core.ew_delta(float(eps), self.ex, self.ey))
 
     def delta(self, eps: float) -> float:
-        """Non-increasing envelope sup_{eps' >= eps} clip(delta_raw(eps'), 0, 1)."""
+        """Non-increasing envelope sup_{eps' >= eps} clip(delta_raw(eps'), 0, 1), read at eps
+        on the grid of :func:`on_eps_grid` (rounding-level rises between nearby eps)."""
+        eps = on_eps_grid(eps)
         v = self.delta_raw(eps)
         if math.isnan(v) and eps > self._end:  # e^eps S_X(eps) = inf * 0 far beyond the scanned
             v = 0.0                            # range, where delta_raw is 0 to within e^-760
@@ -219,12 +222,12 @@ class EdgeworthProfile:
         root = core.ew_root(a, b, math.log(delta), self.ex, self.ey, 1e-15 * max(abs(a), abs(b)))
         if math.isnan(root):  # bracket lost to rounding: the grid point is within tolerance
             root = a
-        root = max(float(root), 0.0)
+        root = on_eps_grid(max(float(root), 0.0), True)
         # Where delta_raw is a small difference of two O(1) terms, rounding can leave the
         # root a few ulps short; step up (at most to b) so that delta(eps(delta)) <= delta.
         step = 1e-14 * max(root, 1e-300)
         while self.delta(root) > delta and root < b:
-            root = min(root + step, b)
+            root = min(on_eps_grid(root + step, True), b)
             step *= 4.0
         return root
 

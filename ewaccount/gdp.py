@@ -40,6 +40,7 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
 from . import _validation as v
+from ._epsgrid import on_eps_grid
 
 
 def mu_clt(sample_rate: float, noise_multiplier: float, steps: int) -> float:
@@ -97,12 +98,13 @@ def log_delta(epsilon: float, mu: float) -> float:
 
 
 def delta(epsilon: float, mu: float) -> float:
-    """delta(epsilon) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2) of mu-GDP.
+    """delta(epsilon) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2) of mu-GDP, read at
+    eps on the grid of :func:`on_eps_grid` (non-increasing to the last ulp).
 
     >>> round(delta(0.0, 1.0), 6)     # 2 Phi(1/2) - 1
     0.382925
     """
-    return math.exp(log_delta(epsilon, mu))
+    return math.exp(log_delta(on_eps_grid(v.epsilon(epsilon)), mu))
 
 
 def epsilon(delta: float, mu: float) -> float:
@@ -127,5 +129,11 @@ def epsilon(delta: float, mu: float) -> float:
     else:  # pragma: no cover - log delta decreases without bound
         return math.inf
     # relative tolerance only: an absolute one (was 1e-14) quantises a tiny eps (5e-15 steps)
-    return brentq(lambda e: log_delta(e, m) - target, 0.0, hi, xtol=1e-300, rtol=1e-15,
+    root = brentq(lambda e: log_delta(e, m) - target, 0.0, hi, xtol=1e-300, rtol=1e-15,
                   maxiter=500)
+    e = on_eps_grid(root, True)        # delta() reads eps on the grid: the next grid point
+    for _ in range(8):                 # at which delta <= the target (rounding: a step or two)
+        if log_delta(e, m) <= target:
+            break
+        e = on_eps_grid(math.nextafter(e, math.inf), True)
+    return e

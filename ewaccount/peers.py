@@ -65,6 +65,7 @@ class PLDAccountant(Accountant):
 
     method = "pld"
     kind = "upper"
+    eps_grid = False      # the library's own numbers, as it gives them
 
     def __init__(self, value_discretization_interval: float = 1e-4) -> None:
         super().__init__()
@@ -116,6 +117,7 @@ class PRVAccountant(Accountant):
 
     method = "prv"
     kind = "upper"
+    eps_grid = False
 
     def __init__(self, eps_error: float = 0.01, delta_error: float | None = None) -> None:
         super().__init__()

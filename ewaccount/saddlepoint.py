@@ -37,6 +37,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
+from ._epsgrid import on_eps_grid
 from .inversion import ComplexCGF, TiltedInversion, best_line
 from .pllr import complex_cgf, tilted_moments
 
@@ -178,9 +179,12 @@ class SaddlePointProfile:
         inv = None
         if force or max(abs(d.K3 / d.K2 ** 1.5), abs(d.K4 / d.K2 ** 2)) > REFINE_LAMBDA:
             # log delta for the aliasing margin: the formula's, or Chernoff's bound
-            # K - (t - 1) K' less the usual prefactor and a margin, if that is lower
+            # K - (t - 1) K' less the usual prefactor and a margin, if that is lower; the
+            # formula's -inf (non-positive: no information) is not a hint (q = 1e-4,
+            # sigma = 0.6875, T = 50000, delta = 1e-3 once fell back to Edgeworth, 0.7% off)
             chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
-            hint = min(_log_delta_at(t, d), chernoff)
+            lr = _log_delta_at(t, d)
+            hint = min(lr, chernoff) if lr > -math.inf else chernoff
             c = _C_BRIDGE if t < _C_BRIDGE else best_line(self.cgf, t, hint)
             inv = TiltedInversion(self.ccgf, self.cgf, c, d.K1, hint)
         inv = inv if inv is not None and inv.ok else None
@@ -230,11 +234,8 @@ class SaddlePointProfile:
         t = self._tilts.get(eps)
         if t is None:
             t = self._solve_tilt(eps)
-            self._note_tilt(eps, t)
+            _put(self._tilts, eps, t, 256)
         return t
-
-    def _note_tilt(self, eps: float, t: float) -> None:
-        _put(self._tilts, eps, t, 256)
 
     def _solve_tilt(self, eps: float) -> float:
         """The root of K'(t) = eps (K'' > 0, K' increasing): a bracket widened until it holds
@@ -258,6 +259,7 @@ class SaddlePointProfile:
         whose tilted sd is so small that the bridge is wide)."""
         if eps >= self.eps_max:
             return 0.0
+        eps = on_eps_grid(eps)
         try:
             t = self.tilt(eps)
         except ValueError:  # eps within rounding of the support's top: delta underflows
@@ -294,17 +296,35 @@ class SaddlePointProfile:
             else:
                 lo = mid
         else:
-            # the formula is invalid (negative) right up to where it drops below the target:
-            # the root is sought on the integral alone, from the edge of validity
-            inv = self.inversion(hi, force=True)
+            # the formula is invalid (non-positive) right up to where it drops below the
+            # target (a far mode of the tilted law switching on): the root is sought on the
+            # integral alone, on the line through the tilt where Chernoff's estimate meets
+            # the target (the edge of validity can lie far beyond: q = 1e-4, sigma = 0.6875,
+            # T = 50000, delta = 1e-3 fell back to Edgeworth, 0.7% off)
+            t = self._chernoff_tilt(target, max(t0, 1.0), hi)
+            inv = self.inversion(t, force=True)
             if inv is None:
                 raise ValueError("the saddle-point formula has no valid value above the target delta")
-            return self._solve(inv, target, self.cgf(hi).K1, hi, forced=True, must=True)
+            return self._solve(inv, target, self.cgf(t).K1, t, forced=True, must=True)
         t = brentq(lambda s: self.log_delta_at_tilt(s) - target, lo, hi, xtol=1e-13, rtol=1e-13)
         eps = self.cgf(t).K1
-        self._note_tilt(eps, t)
         inv, forced = self._integral_for(t, strict)
-        return self._solve(inv, target, eps, t, forced, must=strict) if inv is not None else max(eps, 0.0)
+        return self._solve(inv, target, eps, t, forced, must=strict) if inv is not None else on_eps_grid(max(eps, 0.0), True)
+
+    def _chernoff_tilt(self, target: float, lo: float, hi: float) -> float:
+        """The tilt t in (lo, hi), lo >= 1, where the Chernoff estimate of log delta,
+        K(t) - (t - 1) K'(t) - log(t (t - 1) sd(t)), meets ``target``, by bisection (its
+        exponent falls as t rises: its derivative is -(t - 1) K''(t))."""
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            d = self.cgf(mid)
+            if d.K - (mid - 1.0) * d.K1 - math.log(mid * (mid - 1.0) * math.sqrt(d.K2) + 1e-300) > target:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo <= 1e-6 * hi:
+                break
+        return 0.5 * (lo + hi)
 
     def _solve(self, inv: TiltedInversion, target: float, eps0: float, t: float, forced: bool,
                must: bool) -> float:
@@ -315,8 +335,9 @@ class SaddlePointProfile:
         if eps is None or not 0.0 <= eps < self.eps_max:
             if must:
                 raise ValueError("the inversion of the tilted sum did not settle")
-            return max(eps0, 0.0)
-        try:  # delta(eps) reads the same integral: the round trip is exact
+            return on_eps_grid(max(eps0, 0.0), True)
+        eps = min(on_eps_grid(eps, True), self.eps_max)
+        try:  # delta(eps) reads the same integral
             self._remember(_key(self.tilt(eps), forced), inv)
         except ValueError:
             pass

@@ -279,6 +279,15 @@ HARD_CORNERS = [
     # ... and a single coarse pass (2.7e-9, and rising with eps)
     (0.00040100711349763907, 2.2394396568150876, 11, 3.2e-7, 0.0054370914815816285, None,
      (8.220262e-12, 8.264044e-12, 3.946889e-11)),
+    # tiny q, delta ~ 1e-10: the deficit made the bound -- cut budgets set from an estimate
+    # far above the truth, the FFT's absolute error on a bulk far from eps (delta 1.29e-9;
+    # eps by RDP 1.401 and 0.00172, a level-0 grid of 2.9M bins)
+    (0.0001528030806651028, 1.5791099563830422, 5229, 3e-6, 0.042149, None,
+     (3.382218e-13, 9.986101e-11, 1.400475e-10)),
+    (0.00010935748434481107, 0.9097387157077024, 5519, 1e-5, 0.138, None,
+     (3.034522e-11, 1.003240e-10, 1.036287e-10)),
+    (0.00010935748434481107, 0.9097387157077024, 5519, 1e-5, None, 1e-10, (1.104072e-01, 1.380690e-01)),
+    (0.00012581145592628683, 11.591, 2519, 1e-6, None, 1e-5, (0.0, 9.300174e-04)),
 ]
 
 
@@ -307,6 +316,22 @@ def test_hard_corner_references(q, sigma, T, h, eps, delta, truth):
     else:
         got = (lo.get_epsilon_for_delta(delta), hi.get_epsilon_for_delta(delta))
     assert got == pytest.approx(truth, rel=1e-5)
+
+
+@pytest.mark.parametrize("q,sigma,T,e1,e2,ref", [
+    # eps 0.6% apart at tiny q: the cuts' deficit made delta, and it rose 1.9x (3.5e-15 ->
+    # 6.6e-15), now ~1e-39 both
+    (0.0007244628990326403, 5.538202770701669, 20, 0.009498469, 0.009553073, None),
+    # ... rose 1.3x (3.2e-12 -> 4.2e-12); dp_accounting's pessimistic PLD (h = 1e-6, an
+    # upper end) gives 6.89e-15 and 6.70e-15
+    (0.00010935748434481107, 0.9097387157077024, 5519, 0.479106, 0.482682, (6.893661e-15, 6.701306e-15)),
+])
+def test_tiny_q_tiny_delta_nonincreasing(q, sigma, T, e1, e2, ref):
+    acc = _acc(q, sigma, T)
+    d1, d2 = acc.get_delta(e1), acc.get_delta(e2)
+    assert 0.0 < d2 <= d1
+    if ref is not None:
+        assert d1 <= 2.0 * ref[0] and d2 <= 2.0 * ref[1]
 
 
 def _one_step_delta(q, sigma, eps):

@@ -133,3 +133,16 @@ def test_cgf_negative_and_fractional_tilts_match_mpmath(q, sigma, t):
     ref = mp.log(mp.quad(lambda x: mp.npdf(x) * (1 - qq + qq * mp.exp(mu * x - mu * mu / 2)) ** tt,
                          [-mp.inf] + pts + [mp.inf]))
     assert cgf(q, 1.0 / sigma, [t])[0] == pytest.approx(float(ref), rel=1e-12)
+
+
+@pytest.mark.parametrize("q, sigma, t", [(0.5, 889.0, 1.16), (0.5, 889.0, 0.16), (0.01, 20.0, 3.0),
+                                         (1e-3, 2.0, -0.5), (0.2, 1.0 / 0.3, 2.5)])
+def test_tilted_moments_K_keeps_relative_accuracy_where_K_is_tiny(q, sigma, t):
+    # K = log i0 with i0 ~ 1 was an ulp of 1 off (relative 1e-9 at K ~ 3e-8): over the
+    # 2.4e6 steps of q = 0.5, sigma = 889 the saddle point's second-order terms jittered by
+    # 3e-5 and delta(eps) rose with eps. Reference: 40-digit mpmath, breakpoints.
+    mp.mp.dps = 40
+    qq, mu, tt = mp.mpf(q), 1 / mp.mpf(sigma), mp.mpf(t)
+    ref = mp.log(mp.quad(lambda x: mp.npdf(x) * mp.exp(tt * mp.log1p(qq * mp.expm1(mu * x - mu * mu / 2))),
+                         [-mp.inf, -10, 0, mu, 10, mp.inf]))
+    assert tilted_moments(q, 1.0 / sigma, t).K == pytest.approx(float(ref), rel=1e-12, abs=0.0)

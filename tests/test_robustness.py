@@ -90,12 +90,28 @@ def _deltas_ok(d_lo, d_hi, lo, hi, rtol=0.0):
 @given(q=qs, s=sigmas, T=counts, delta=deltas, e1=epsilons, e2=epsilons)
 @example(q=0.125, s=172.0, T=20525, delta=0.5, e1=0.0, e2=1e-5)  # saddle point rose by 6e-4 (fixed)
 @example(q=6.103515625e-05, s=0.3046875, T=3431, delta=0.5, e1=0.0, e2=1.0)  # saddle 0 -> 0.018 (fixed)
+@example(q=0.75, s=1.5, T=4, delta=0.5, e1=1e-15, e2=0.0)     # saddle point rose by 2 ulp (fixed)
+@example(q=0.5, s=4.0, T=10, delta=0.5, e1=1.0729327653456605e-17, e2=0.0)   # Edgeworth: 1 ulp
 @settings(max_examples=examples(25))
 def test_valid_input_gives_finite_nonnegative(method, q, s, T, delta, e1, e2):
     eps = ew.epsilon(**_run(q, s, T), delta=delta, method=method)
     assert math.isfinite(eps) and eps >= 0.0
     lo, hi = sorted((e1, e2))
     _deltas_ok(*(ew.delta(**_run(q, s, T), epsilon=e, method=method) for e in (lo, hi)), lo, hi)
+
+
+@pytest.mark.parametrize("method", FAST_METHODS)
+@given(q=qs, s=sigmas, T=counts, e=epsilons, k=st.integers(0, 64))
+@example(q=1.0, s=2.0, T=1, e=0.75, k=1)                  # GDP: an ulp up, 3 ulp more delta
+@example(q=0.71875, s=0.625, T=1, e=0.5, k=1)             # RDP: 1 ulp more
+@example(q=0.5, s=889.0, T=2392568, e=0.5, k=0)           # saddle point: 2e-5 more (K's rounding)
+@settings(max_examples=examples(25))
+def test_delta_nonincreasing_between_nearby_epsilons(method, q, s, T, e, k):
+    """eps an ulp or a few apart (k ulps; k = 0: 1e-7 relative) never give a larger delta:
+    the formulas' rounding is kept below a step of the eps grid they are read on."""
+    e2 = e + math.ldexp(max(e, 1e-300), -52) * k if k else max(e * (1.0 + 1e-7), 1e-17)
+    d1, d2 = (ew.delta(**_run(q, s, T), epsilon=x, method=method) for x in (e, e2))
+    assert 0.0 <= d2 <= d1 <= 1.0
 
 
 @given(q=qs, s=sigmas, T=counts, delta=deltas, e1=epsilons, e2=epsilons)

@@ -237,6 +237,10 @@ def pllr_moments(q: float, mu: float, t: float, out) -> int:
     p.m = r1[1] / i0
     r2, s2 = _adaptive(p, 2, _split_at(iv, _pllr_inverse(p.m, p)))
     out[:8] = [p.shift + math.log(i0) - LOG_SQRT_2PI, p.m] + [r / i0 for r in r2[:6]]
+    if p.shift < 1.0 and abs(out[0]) < 0.1:   # K's relative accuracy: see _core.pyx
+        k = np.empty(1)
+        s1 |= pllr_cgf(q, mu, [t], k)
+        out[0] = k[0]
     return s1 | s2
 
 
