@@ -37,6 +37,7 @@ cdef double SQRT1_2 = 0.7071067811865476
 cdef double QUAD_RTOL = 1e-12     # on the (pessimistic) coarse-vs-fine error estimate
 cdef double DOMAIN_D = 60.0
 cdef double PANEL_WIDTH = 4.0
+cdef double K_DEVIATION = 1e-5  # |K| below this: pllr_moments takes K by the deviation form
 
 # which component's total sets the error scale of each component, per mode
 cdef int SCALE0[1]
@@ -435,7 +436,7 @@ cdef int pllr_moments_c(double q, double mu, double t, double* out) noexcept nog
     n2 = split_at(lo2, hi2, n2, pllr_inverse(p.m, &p))
     s2 = adaptive(&p, 2, lo2, hi2, n2, r2)
     out[0] = p.shift + log(i0) - LOG_SQRT_2PI
-    if p.shift < 1.0 and fabs(out[0]) < 0.1:
+    if p.shift < 1.0 and fabs(out[0]) < K_DEVIATION:
         # log(i0) of i0 ~ 1 leaves K an ulp of 1 off, a relative error of u / |K| (1e-9
         # at q = 0.5, sigma = 889, whose T = 2.4e6 steps made the saddle point's second-
         # order terms jitter by 3e-5): the deviation form keeps K's relative accuracy

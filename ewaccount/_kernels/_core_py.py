@@ -17,6 +17,7 @@ SQRT1_2 = 0.7071067811865476
 QUAD_RTOL = 1e-12
 DOMAIN_D = 60.0
 PANEL_WIDTH = 4.0
+K_DEVIATION = 1e-5
 SCALES = {0: (0,), 1: (0, 2, 2), 2: (0, 5, 2, 6, 4, 5, 6), 3: (0,), 4: (0, 2, 2, 3, 5, 5)}
 SCALES[5] = SCALES[2] + tuple(7 + k for k in SCALES[2])
 
@@ -237,7 +238,7 @@ def pllr_moments(q: float, mu: float, t: float, out) -> int:
     p.m = r1[1] / i0
     r2, s2 = _adaptive(p, 2, _split_at(iv, _pllr_inverse(p.m, p)))
     out[:8] = [p.shift + math.log(i0) - LOG_SQRT_2PI, p.m] + [r / i0 for r in r2[:6]]
-    if p.shift < 1.0 and abs(out[0]) < 0.1:   # K's relative accuracy: see _core.pyx
+    if p.shift < 1.0 and abs(out[0]) < K_DEVIATION:   # K's relative accuracy: see _core.pyx
         k = np.empty(1)
         s1 |= pllr_cgf(q, mu, [t], k)
         out[0] = k[0]
