@@ -15,7 +15,6 @@ Examples
 """
 from __future__ import annotations
 
-import warnings
 from typing import Iterable, Optional
 
 import numpy as np
@@ -50,8 +49,10 @@ def _methods(methods: Optional[Iterable[str]]) -> list[str]:
 def _accountant(method: str, q: float, s: float, t: int, options: dict):
     from .compare import options_for
     from .methods import make_accountant
-    return make_accountant(method, **options_for(method, options)).compose(
+    acc = make_accountant(method, **options_for(method, options)).compose(
         PoissonGaussian(sample_rate=q, noise_multiplier=s), t)
+    acc._flags = []     # a plot shows no warnings: collected per accountant (thread-safe),
+    return acc          # not silenced process-wide with warnings.catch_warnings
 
 
 def _label(method: str) -> str:
@@ -82,12 +83,10 @@ def epsilon_vs_steps(*, sample_rate: float, noise_multiplier: float, steps: int,
     grid = np.unique(np.round(np.geomspace(1, t, n)).astype(int))
     from .methods import METHODS
     positive = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for m in names:
-            eps = np.array([_accountant(m, q, s, int(k), options).get_epsilon(d) for k in grid])
-            ax.plot(grid, eps, STYLE[METHODS[m].kind], marker=".", label=_label(m))
-            positive.extend(eps[eps > 0].tolist())
+    for m in names:
+        eps = np.array([_accountant(m, q, s, int(k), options).get_epsilon(d) for k in grid])
+        ax.plot(grid, eps, STYLE[METHODS[m].kind], marker=".", label=_label(m))
+        positive.extend(eps[eps > 0].tolist())
     ax.set_xscale("log")
     if positive and max(positive) / min(positive) > 10.0:
         ax.set_yscale("log")
@@ -110,17 +109,15 @@ def privacy_profile(*, sample_rate: float, noise_multiplier: float, steps: int,
     names = _methods(methods)
     ax = _new_axes(ax)
     from .methods import METHODS
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        accs = {m: _accountant(m, q, s, t, options) for m in names}
-        if epsilons is None:
-            top = max(a.get_epsilon(d) for a in accs.values())
-            epsilons = np.linspace(0.0, 1.5 * top if top > 0 else 1.0, 60)
-        eps = np.asarray([v.epsilon(float(e)) for e in np.atleast_1d(epsilons)])
-        for m, acc in accs.items():
-            dl = np.array([acc.get_delta(float(e)) for e in eps])
-            keep = dl > 0
-            ax.plot(eps[keep], dl[keep], STYLE[METHODS[m].kind], label=_label(m))
+    accs = {m: _accountant(m, q, s, t, options) for m in names}
+    if epsilons is None:
+        top = max(a.get_epsilon(d) for a in accs.values())
+        epsilons = np.linspace(0.0, 1.5 * top if top > 0 else 1.0, 60)
+    eps = np.asarray([v.epsilon(float(e)) for e in np.atleast_1d(epsilons)])
+    for m, acc in accs.items():
+        dl = np.array([acc.get_delta(float(e)) for e in eps])
+        keep = dl > 0
+        ax.plot(eps[keep], dl[keep], STYLE[METHODS[m].kind], label=_label(m))
     ax.set_yscale("log")
     ax.set_ylim(bottom=max(ax.get_ylim()[0], d * 1e-8))
     ax.axhline(d, color="grey", lw=0.8, alpha=0.6)
