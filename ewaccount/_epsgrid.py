@@ -7,13 +7,13 @@ could rise by an ulp as eps rises (found by hypothesis: Edgeworth at q = 0.5, si
 T = 10 between eps = 0 and 1.1e-17; the saddle point at q = 0.75, sigma = 1.5, T = 4
 between 0 and 1e-15; GDP and RDP an ulp above 0.75 and 0.5). Reading delta at eps rounded
 down to a grid of 2^-EPS_GRID_BITS of its binade (of 1 below 1: an eps shift of at most
-~1e-12 relative or 9e-13 absolute, which only raises an upper bound) makes such eps read
+~5e-13 relative or 2.3e-13 absolute, which only raises an upper bound) makes such eps read
 the same value, and a grid step moves delta by far more than the rounding; eps(delta) is
 rounded up onto the grid, so delta(eps(delta)) <= delta still holds.
 """
 import math
 
-EPS_GRID_BITS = 40     # spacing: 2^-40 of eps's binade (of 1 for eps < 1), ~1e-12 relative
+EPS_GRID_BITS = 42     # spacing: 2^-42 of eps's binade (of 1 for eps < 1), <= 5e-13 relative
 
 
 def on_eps_grid(eps: float, up: bool = False) -> float:

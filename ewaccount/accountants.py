@@ -104,7 +104,7 @@ class Accountant(ABC):
     # -- queries ------------------------------------------------------------------------
     def get_epsilon(self, delta: float) -> float:
         """Smallest epsilon this method gives at ``delta`` (its ``kind`` says what it is),
-        rounded up onto the eps grid (:mod:`ewaccount._epsgrid`, ~1e-12 relative)."""
+        rounded up onto the eps grid (:mod:`ewaccount._epsgrid`, ~5e-13 relative)."""
         d = v.delta(delta)
         if not self._ledger:
             return 0.0

@@ -127,7 +127,7 @@ def brute_moments_epsilon(q, sigma, T, delta):
 def test_moments_epsilon_is_the_definition(q, sigma, T):
     acc = ew.MomentsAccountant().compose(pg(q, sigma), T)
     got, brute = acc.get_epsilon(1e-5), brute_moments_epsilon(q, sigma, T, 1e-5)
-    # the accountant rounds eps up onto the eps grid (2^-40 of its binade): one step at most
+    # the accountant rounds eps up onto the eps grid (2^-42 of its binade): one step at most
     step = math.ldexp(1.0, math.frexp(max(brute, 1.0))[1] - EPS_GRID_BITS)
     assert brute * (1 - 1e-13) <= got <= brute * (1 + 1e-13) + step
 
