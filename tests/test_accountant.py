@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import ewaccount as ew
@@ -26,6 +26,7 @@ def acc_for(q, s, T, order=2, ordering="max"):
 
 @given(q=qs, s=sigmas, T=steps, order=orders, ordering=orderings,
        e1=st.floats(0.0, 30.0), e2=st.floats(0.0, 30.0))
+@example(q=0.001, s=0.625, T=276, order=3, ordering="max", e1=0.001, e2=0.0)   # a bump in one scan step
 def test_delta_nonincreasing_and_in_unit_interval(q, s, T, order, ordering, e1, e2):
     acc = acc_for(q, s, T, order, ordering)
     lo, hi = sorted((e1, e2))

@@ -173,6 +173,19 @@ def test_envelope_is_nonincreasing_where_raw_is_not():
     assert np.all(env >= np.clip(raw, 0.0, 1.0))
 
 
+@pytest.mark.parametrize("ordering", ["pq", "qp"])
+def test_envelope_catches_a_bump_inside_one_scan_step(ordering):
+    # order 3 at q=0.001, sigma=0.625, T=276 ("qp"): the raw expansion rises by 2e-4 within
+    # 0.001 of eps = 0 and is lower again at the first scan point (0.0027); the envelope
+    # once missed that maximum, and delta(0) = 0.99497 < delta(0.0005) = 0.99517
+    p = profile(0.001, 0.625, 276, 3, ordering)
+    grid = np.linspace(0.0, 0.05, 5001)
+    raw = np.clip([p.delta_raw(e) for e in grid], 0.0, 1.0)
+    env = np.array([p.delta(e) for e in grid])
+    assert np.all(np.diff(env) <= 0.0)
+    assert np.all(env >= raw - 1e-12)
+
+
 def test_orderings_are_mirror_images():
     # the "qp" profile of (X, Y) is the "pq" profile of the swapped pair (-Y, -X)
     cx, cy = step_cumulants(0.05, 1.0)
