@@ -45,7 +45,8 @@ _HE = {
 }
 
 _SCAN_LOG_FLOOR = 760.0     # scan where a term can exceed e^-760 (below the double range)
-_SCAN_STEP = 0.05           # grid step in units of the smaller standard deviation
+_SCAN_STEP = 0.1            # grid step in units of the smaller standard deviation (with the
+                            # slope at each point: a scan of 2 evaluations per step)
 _SCAN_MAX_POINTS = 4001
 #: a sum with K2 below this is read as a point mass at K1 (s^5 would underflow), standard
 #: deviation _S_POINT_MASS: a step of negligible width, with no Hermite correction
