@@ -60,7 +60,8 @@ Validity argument (why the result is an upper bound)
    transform in the 2-norm, generous against numpy's pocketfft; for a product of k
    spectra see ``_combine``; on a ``Grid.direct`` grid the heaviest windows of both
    factors are convolved directly and only the light remainders by FFT,
-   ``_split_fft``, so a concentrated bulk does not pay the FFT's error). Under composition D_{A*B} <= D_A |c_B| + |c_A| D_B + D_A D_B
+   ``_split_fft``, so a concentrated bulk does not pay the FFT's error). Under
+   composition D_{A*B} <= D_A |c_B| + |c_A| D_B + D_A D_B
    (for k factors, S (prod (1 + D_j / s_j) - 1)), and re-gridding at spacing H
    multiplies it by at most e^{lam H}. A unit of tilted mass
    anywhere adds at most sup_w = e^{logZ - lam eps} (lam/(lam+1))^lam / (lam+1) to the
@@ -1263,14 +1264,13 @@ def _passes(led: "_Ledger", delta: float, rtol: float, eps0: float, start: tuple
         blk, why = compose(led, g)
         if blk is None:
             failed += 1
-            if failed > PASS1_RETRIES:
+            how = _compose_retry(not passes and npass == 0, lam, why) if failed <= PASS1_RETRIES else None
+            if how is None:
                 break
-            if not passes and npass == 0:
-                r *= 4.0          # pass 1's grid would be too large: a coarser one (2x h_u)
-            elif lam > 1.0 and "bins" in why:
-                lam = _milder(lam)    # a later pass's: the tilt keeps rare large losses (the
-            else:                     # jumps at tiny q) in its window; a milder one does not
-                break
+            if how == "coarser":
+                r *= 4.0          # (2x h_u)
+            else:
+                lam = _milder(lam)
             continue
         e = certified_epsilon(blk, delta)
         if not math.isfinite(e) and led.grouped:
@@ -1343,6 +1343,16 @@ def _hu_cap(led: "_Ledger", lam: float) -> float:
     order in h / sd; where its hazard is small -- eps near the mean loss, delta ~ 1 -- it
     would otherwise allow a grid as coarse as the law itself)."""
     return GRID_SD_CAP * math.sqrt(max(min(led.K(lam)[2], led.K(0.0)[2]), 1e-300) / led.T)
+
+
+def _compose_retry(first: bool, lam: float, why: str) -> Optional[str]:
+    """How a pass that ``compose`` could not build (for the reason ``why``) is retried:
+    "coarser" (twice h_u) for the first pass; "milder" (a milder tilt) for a later one whose
+    grid would be too large (the reason counts its bins) -- the tilt keeps the rare large
+    losses of tiny q in its window, a milder one does not; None: give up."""
+    if first:
+        return "coarser"
+    return "milder" if lam > 1.0 and why.endswith(" bins") else None
 
 
 def _milder(lam: float) -> float:
@@ -1429,16 +1439,15 @@ def _pld_delta(steps, eps: float, ordering: int, rtol: float) -> float:
         blk, why = compose(led, g)
         if blk is None:
             retries += 1
-            if retries > PASS1_RETRIES:
+            how = _compose_retry(not passes, lam, why) if retries <= PASS1_RETRIES else None
+            if how is None:
                 break
-            if not passes:
-                hu *= 2.0               # pass 1's grid would be too large: coarser
-            elif lam > 1.0 and "bins" in why:
-                lam = _milder(lam)      # a later pass's: a milder tilt keeps the rare jumps
-                cap = _hu_cap(led, lam)     # of tiny q out of its window
-                hu = min(hu, cap)
+            if how == "coarser":
+                hu *= 2.0
             else:
-                break
+                lam = _milder(lam)
+                cap = _hu_cap(led, lam)
+                hu = min(hu, cap)
             continue
         best = min(best, certified_delta(blk, eps))
         d_g = certified_delta(blk, eps_g)

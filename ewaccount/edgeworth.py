@@ -185,12 +185,12 @@ class EdgeworthProfile:
             if up:
                 max_l.append(x)
                 max_v.append(val)
-        # a maximum inside one grid step is invisible to the differences when the curve
-        # is lower at both ends of it than the differences around say (order 3 at
-        # q = 0.001, sigma = 0.625, T = 276: a bump of 2e-4 within 0.001 of eps = 0, so
-        # delta(0) < delta(0.0005)). The slope at each grid point (a forward difference)
-        # shows it: rising at the left end of a step that ends lower, with no rise before
-        # it; or falling at the right end of a step that ends higher, with a rise after it
+        # a maximum inside one grid step, with the curve lower at the step's far end, shows
+        # in no sign change of the differences (order 3 at q = 0.001, sigma = 0.625,
+        # T = 276: a bump of 2e-4 within 0.001 of eps = 0, so delta(0) < delta(0.0005)).
+        # The slope at each grid point (a forward difference) shows it: a step that rises
+        # at its left end but ends lower, with no rise before it; or one that ends higher
+        # but falls at its right end, with a rise after it
         ahead = np.empty(n)
         core.ew_delta_grid(grid + 1e-7 * h, self.ex, self.ey, ahead)
         da = np.clip(ahead, -1e300, 1e300) - finite

@@ -147,6 +147,12 @@ def _log_delta_at(t: float, d: Derivatives) -> float:
     return math.log(value) if value > 0.0 else -math.inf
 
 
+def _chernoff_log_delta(t: float, d: Derivatives) -> float:
+    """Chernoff's estimate of log delta at eps = K'(t): the exponent K - (t - 1) K' less
+    the usual prefactor log(|t (t - 1)| sd)."""
+    return d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300)
+
+
 class SaddlePointProfile:
     """delta(eps) and eps(delta) of one ordered pair from its CGF t -> Derivatives.
 
@@ -182,7 +188,7 @@ class SaddlePointProfile:
             # K - (t - 1) K' less the usual prefactor and a margin, if that is lower; the
             # formula's -inf (non-positive: no information) is not a hint (q = 1e-4,
             # sigma = 0.6875, T = 50000, delta = 1e-3 once fell back to Edgeworth, 0.7% off)
-            chernoff = d.K - (t - 1.0) * d.K1 - math.log(abs(t * (t - 1.0)) * math.sqrt(d.K2) + 1e-300) - 10.0
+            chernoff = _chernoff_log_delta(t, d) - 10.0
             lr = _log_delta_at(t, d)
             hint = min(lr, chernoff) if lr > -math.inf else chernoff
             c = _C_BRIDGE if t < _C_BRIDGE else best_line(self.cgf, t, hint)
@@ -312,13 +318,12 @@ class SaddlePointProfile:
         return self._solve(inv, target, eps, t, forced, must=strict) if inv is not None else on_eps_grid(max(eps, 0.0), True)
 
     def _chernoff_tilt(self, target: float, lo: float, hi: float) -> float:
-        """The tilt t in (lo, hi), lo >= 1, where the Chernoff estimate of log delta,
-        K(t) - (t - 1) K'(t) - log(t (t - 1) sd(t)), meets ``target``, by bisection (its
-        exponent falls as t rises: its derivative is -(t - 1) K''(t))."""
+        """The tilt t in (lo, hi), lo >= 1, where :func:`_chernoff_log_delta` meets
+        ``target``, by bisection (its exponent falls as t rises: its derivative is
+        -(t - 1) K''(t))."""
         for _ in range(60):
             mid = 0.5 * (lo + hi)
-            d = self.cgf(mid)
-            if d.K - (mid - 1.0) * d.K1 - math.log(mid * (mid - 1.0) * math.sqrt(d.K2) + 1e-300) > target:
+            if _chernoff_log_delta(mid, self.cgf(mid)) > target:
                 lo = mid
             else:
                 hi = mid
