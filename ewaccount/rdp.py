@@ -84,7 +84,8 @@ REL_MARGIN = 1e-8
 ABS_MARGIN = 1e-18
 
 _KL_ORDER = 1.001      # D_alpha at this order bounds KL from above (alpha >= 1)
-_XATOL = 1e-5          # refinement tolerance in alpha, relative
+_XATOL = 1e-8          # refinement tolerance in alpha, relative: eps(delta) and delta(eps)
+                       # then find the same optimum, delta(eps(delta)) <= delta to ~1e-12
 _BATCH = 3             # orders evaluated per branch-and-bound round
 _SKIP_GAIN = 1e-7      # skip continuous steps after the integer search below this gain
 _CACHE_SIZE = 4096     # distinct (q, mu) whose per-order CGF values are kept, in all banks
@@ -237,8 +238,7 @@ class _Bank:
         self.qp: dict[float, np.ndarray] = {1.0: np.zeros(q.size)}   # K(0) = 0
         self.integer: dict[tuple, np.ndarray] = {}
         self._nodes: tuple | None = None    # (top, mech, table) of core.pllr_nodes
-        # one request at a time: concurrent ones gave results 1 ulp apart (a shared bank
-        # filled in another order); serialised, any order gives the same values
+        # one request at a time: each fills the shared dicts and node tables
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -479,8 +479,10 @@ class RDPCurve:
         self._exact: dict[float, float] = {}
 
     def _total(self, k: np.ndarray) -> np.ndarray:
-        """sum_i n_i k_i for every column of k (steps, orders)."""
-        return self._n @ k
+        """sum_i n_i k_i for every column of k (steps, orders), summed row by row: the same
+        bits for a column whatever else is in k (``n @ k`` is not: BLAS blocks columns
+        differently by their count, and concurrent queries batched orders differently)."""
+        return (self._n[:, None] * k).sum(axis=0)
 
     def cgf(self, alphas: np.ndarray) -> np.ndarray:
         """sum_i n_i K_i(alpha) (max over the orderings per step), exact (+ margin)."""
@@ -528,10 +530,6 @@ class RDPCurve:
                      np.where(chord, np.fmax(left, right), beyond))
         return np.fmax(k, 0.0) / (alphas - 1.0)   # nan (inf - inf): no bound
 
-    def evaluated_orders(self) -> np.ndarray:
-        """The orders at which the exact R is already known (no kernel cost)."""
-        return np.array(sorted(self._exact), dtype=float)
-
     def kl_upper(self) -> float:
         """An upper bound on min(KL(Q||P), KL(P||Q)) of the composition: D_alpha at
         alpha = 1.001 of each direction (KL <= D_alpha for alpha >= 1)."""
@@ -573,13 +571,8 @@ def minimise_over_orders(curve: RDPCurve, orders: np.ndarray, weight, offset,
         lower = np.maximum.accumulate(known)
     j = int(np.argmin(exact))
     value, order = float(exact[j]), float(orders[j])
-    # off-grid orders this curve already knows exactly (e.g. an earlier query's optimum)
-    extra = np.setdiff1d(curve.evaluated_orders(), orders)
-    if extra.size:
-        fx = weight(extra) * curve.rdp(extra) + offset(extra)
-        i = int(np.argmin(fx))
-        if fx[i] < value:
-            value, order = float(fx[i]), float(extra[i])
+    # earlier queries' off-grid optima are not consulted: an answer must not depend on
+    # what this curve was asked before (nor on the order of concurrent queries)
     if refine:
 
         def f(a: float) -> float:
@@ -626,9 +619,9 @@ def _refine(f, a: float, b: float, fb: float, c: float, maxiter: int = 10) -> tu
     step when they stall -- because their "pq" CGF is a cheap closed form -- and it stops
     there when the parabola through the best integer and its neighbours predicts a gain
     below 1e-7 relative; then Brent's method (scipy, bracketed: it never leaves [a, c]) to
-    a relative tolerance of 1e-5 in alpha, at most ``maxiter`` steps. Bounded Brent when (a, b, c) is no bracket. Every
-    value returned is an exact evaluation of f, so any answer is a valid bound; the search
-    only decides how tight it is.
+    a relative tolerance of _XATOL in alpha, at most ``maxiter`` steps. Bounded Brent when
+    (a, b, c) is no bracket. Every value returned is an exact evaluation of f, so any answer
+    is a valid bound; the search only decides how tight it is.
     """
     fa, fc = f(a), f(c)
     if not (fb <= fa and fb <= fc):

@@ -554,6 +554,21 @@ def _ledger_accountant(method):
     return acc
 
 
+@pytest.mark.parametrize("method", OWN_METHODS)
+def test_answers_do_not_depend_on_earlier_queries(method):
+    """One accountant asked the queries in two orders gives, query by query, what a fresh
+    accountant gives (RDP once reused an earlier query's optimal order: 1-2 ulp apart)."""
+    queries = [("eps", d) for d in (1e-3, 1e-5, 1e-6, 1e-8, 1e-10)] + [("delta", e) for e in (0.5, 1.0, 2.0, 4.0)]
+
+    def ask(acc, kind, x):
+        return acc.get_epsilon(x) if kind == "eps" else acc.get_delta(x)
+
+    fresh = {kx: ask(_ledger_accountant(method), *kx) for kx in queries}
+    for order in (queries, queries[::-1]):
+        acc = _ledger_accountant(method)
+        assert {kx: ask(acc, *kx) for kx in order} == fresh
+
+
 @pytest.mark.parametrize("method", THREAD_METHODS)
 def test_shared_accountant_concurrent_queries_match_serial(method):
     """Many threads query one accountant (its own cache and the module caches filling
