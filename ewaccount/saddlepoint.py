@@ -31,6 +31,7 @@ accountant says so.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -38,8 +39,9 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
 from ._epsgrid import on_eps_grid
+from ._kernels import core
 from .inversion import ComplexCGF, TiltedInversion, best_line
-from .pllr import complex_cgf, tilted_moments
+from .pllr import QuadratureError, complex_cgf, tilted_moments
 
 #: expected number of times an example is sampled (sum of n_i q_i) below which the PLLR
 #: sum is nearly lattice and the saddle point is flagged (DESIGN.md section 6).
@@ -62,6 +64,7 @@ def _key(t: float, force: bool) -> tuple[float, bool]:
     """Inversion tables are kept per saddle point, and forced ones left of _C_BRIDGE per
     line (they all lie on Re z = _C_BRIDGE: one table, one consistent delta(eps))."""
     return (_C_BRIDGE, True) if force and t < _C_BRIDGE else (t, force)
+_NODE_LEVELS = (8.0, 16.0, 32.0, 64.0)   # node tables cover the tilts t in [1 - top, top]
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -76,16 +79,62 @@ class Derivatives(NamedTuple):
     K4: float
 
 
-def ledger_cgf(ledger) -> Callable[[float], Derivatives]:
+class LedgerCGF:
+    """t -> derivatives of K(t) = sum n_i K_i(t) for a ledger of ((q, mu), n): per step the
+    tilted moments [K, mean, c2, c3, c4] (K^(4) = c4 - 3 c2^2), added over the steps.
+
+    All distinct steps go through one kernel call per t: the trapezoidal rule on per-step
+    node tables (``core.pllr_moments_nodes``; the adaptive kernel where a table cannot
+    answer). The table is the one of the smallest level in _NODE_LEVELS that covers t, so a
+    value depends on t alone, never on what was asked before; beyond the largest level, the
+    adaptive kernel for every step. Values are remembered per t (queries revisit tilts).
+    """
+
+    def __init__(self, ledger) -> None:
+        ledger = list(ledger)
+        if not ledger:
+            raise ValueError("ledger must not be empty")
+        self._q = np.array([float(q) for (q, _), _ in ledger])
+        self._mu = np.array([float(mu) for (_, mu), _ in ledger])
+        self._n = np.array([float(n) for _, n in ledger])
+        self._tables: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self._memo: dict[float, Derivatives] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, t: float) -> Derivatives:
+        t = float(t)
+        d = self._memo.get(t)
+        if d is None:
+            d = self._evaluate(t)
+            _put(self._memo, t, d, 1024)
+        return d
+
+    def _table(self, top: float) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            table = self._tables.get(top)
+            if table is None:
+                table = self._tables[top] = core.pllr_nodes(self._q, self._mu, top)
+            return table
+
+    def _evaluate(self, t: float) -> Derivatives:
+        reach = max(t, 1.0 - t)
+        top = next((level for level in _NODE_LEVELS if level >= reach), None)
+        out = np.empty((self._q.size, 5))
+        if top is not None:
+            core.pllr_moments_nodes(*self._table(top), t, out)
+        else:
+            for i, (q, mu) in enumerate(zip(self._q.tolist(), self._mu.tolist())):
+                m = tilted_moments(q, mu, t)
+                out[i] = m.K, m.mean, m.c2, m.c3, m.c4
+        if not np.all(np.isfinite(out)):
+            raise QuadratureError(f"PLLR moments not finite at t={t!r}")
+        out[:, 4] -= 3.0 * out[:, 2] ** 2
+        return Derivatives(*(self._n[:, None] * out).sum(axis=0).tolist())
+
+
+def ledger_cgf(ledger) -> LedgerCGF:
     """t -> derivatives of K(t) = sum n_i K_i(t) for a ledger of ((q, mu), n)."""
-    def cgf(t: float) -> Derivatives:
-        acc = [0.0] * 5
-        for (q, mu), n in ledger:
-            m = tilted_moments(q, mu, float(t))
-            for j, val in enumerate((m.K, m.mean, m.c2, m.c3, m.c4 - 3.0 * m.c2 ** 2)):
-                acc[j] += n * val
-        return Derivatives(*acc)
-    return cgf
+    return LedgerCGF(ledger)
 
 
 def ledger_complex_cgf(ledger) -> ComplexCGF:

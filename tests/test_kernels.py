@@ -146,3 +146,66 @@ def test_tilted_moments_K_keeps_relative_accuracy_where_K_is_tiny(q, sigma, t):
     ref = mp.log(mp.quad(lambda x: mp.npdf(x) * mp.exp(tt * mp.log1p(qq * mp.expm1(mu * x - mu * mu / 2))),
                          [-mp.inf, -10, 0, mu, 10, mp.inf]))
     assert tilted_moments(q, 1.0 / sigma, t).K == pytest.approx(float(ref), rel=1e-12, abs=0.0)
+
+
+# -- tilted moments from node tables (core.pllr_moments_nodes: the saddle point's CGF) -----
+
+def _mp_tilted_moments(q, sigma, t):
+    """[K, mean, c2, c3, c4] of the tilted law phi(x) e^{tL(x) - K}: 40-digit mpmath
+    quadrature with breakpoints at the modes and the PLLR's bend."""
+    mp.mp.dps = 40
+    qq, mu, tt = mp.mpf(q), 1 / mp.mpf(sigma), mp.mpf(t)
+    xb = (mp.log((1 - qq) / qq) + mu * mu / 2) / mu
+    pts = [-mp.inf] + sorted({mp.mpf(-12), mp.mpf(0), xb, tt * mu, mu, mp.mpf(12) + abs(tt) * mu}) + [mp.inf]
+
+    def L(x):
+        return mp.log1p(qq * mp.expm1(mu * x - mu * mu / 2))
+
+    def mom(f):
+        return mp.quad(lambda x: mp.npdf(x) * mp.exp(tt * L(x)) * f(L(x)), pts)
+
+    z = mom(lambda l: 1)
+    m = mom(lambda l: l) / z
+    return [mp.log(z), m] + [mom(lambda l, k=k: (l - m) ** k) / z for k in (2, 3, 4)]
+
+
+NODE_MOMENT_CASES = [(0.01, 1.0, 0.0), (0.01, 1.0, 1.0), (0.01, 1.0, 3.7), (0.001, 0.8, -4.5),
+                     (0.3, 0.5, 2.2), (0.05, 2.0, 0.5), (1e-5, 0.3, 6.0), (0.5, 100.0, 1.3),
+                     (0.02, 0.7, -2.0)]
+
+
+@pytest.mark.parametrize("q, sigma, t", NODE_MOMENT_CASES)
+def test_node_moments_match_mpmath(q, sigma, t):
+    mech, table = core.pllr_nodes(np.array([q]), np.array([1.0 / sigma]), 8.0)
+    out = np.empty((1, 5))
+    assert core.pllr_moments_nodes(mech, table, t, out) == 0   # the table answered
+    K, mean, c2, c3, c4 = map(float, _mp_tilted_moments(q, sigma, t))
+    sd = math.sqrt(c2)
+    assert out[0, 0] == pytest.approx(K, rel=1e-11, abs=1e-300)
+    assert abs(out[0, 1] - mean) <= 1e-11 * sd
+    assert out[0, 2] == pytest.approx(c2, rel=1e-11)
+    assert abs(out[0, 3] - c3) <= 1e-8 * sd ** 3          # c3, c4: checked to TRAP_CHECK_HIGH
+    assert out[0, 4] == pytest.approx(c4, rel=1e-8)
+
+
+def test_node_moments_fall_back_where_the_table_cannot_answer():
+    # q = 0.3, sigma = 0.5, t = -20: e^{tL} cuts off like a Gumbel law, the half-rules
+    # disagree; t = 70 lies beyond a table of top 8. Both come from the adaptive kernel.
+    mech, table = core.pllr_nodes(np.array([0.3, 0.3]), np.array([2.0, 2.0]), 8.0)
+    for t in (-20.0, 70.0):
+        out, ref = np.empty((2, 5)), np.empty(8)
+        assert core.pllr_moments_nodes(mech, table, t, out) == 2
+        core.pllr_moments(0.3, 2.0, t, ref)
+        assert np.array_equal(out[0], ref[:5]) and np.array_equal(out[1], ref[:5])
+
+
+def test_node_moments_compiled_equal_twin(compiled_core):
+    from ewaccount._kernels import _core_py as twin
+    rng = np.random.default_rng(7)
+    q = np.minimum(10 ** rng.uniform(-6, 0, 12), 0.999)
+    mu = 1 / 10 ** rng.uniform(-0.5, 1.5, 12)
+    (mc, tc), (mt, tt) = compiled_core.pllr_nodes(q, mu, 16.0), twin.pllr_nodes(q, mu, 16.0)
+    for t in [-15.0, -3.3, 0.0, 0.4, 1.0, 2.5, 9.0, 15.9]:
+        oc, ot = np.empty((12, 5)), np.empty((12, 5))
+        assert compiled_core.pllr_moments_nodes(mc, tc, t, oc) == twin.pllr_moments_nodes(mt, tt, t, ot)
+        np.testing.assert_allclose(oc, ot, rtol=1e-13, atol=1e-300)

@@ -307,7 +307,7 @@ cdef int domain(const Tilt* p, int moments, double* lo, double* hi) noexcept nog
     e^{tL} <= min((1-q)^t, q^t e^{tu}), u = mu x - mu^2/2. Returns the number of intervals."""
     cdef double D = DOMAIN_D, M = p.shift, t = p.t, mu = p.mu
     cdef double A = 0.5 * t * (t - 1.0) * mu * mu
-    cdef double r1sq, r2sq, r1, r2, c2 = t * mu, xb, ext
+    cdef double r1sq, r2sq, r1, r2, c2 = t * mu
     cdef int n = 0
     if t >= 0.0:
         r1sq = 2.0 * (D - M)
@@ -334,14 +334,18 @@ cdef int domain(const Tilt* p, int moments, double* lo, double* hi) noexcept nog
             lo[0] = lo[1]
         n = 1
     if moments and n > 0:
-        # moments weight (L - m)^k: L ~ q e^u below x_b = (log((1-q)/q) + mu^2/2)/mu
-        xb = (log((1.0 - p.q) / p.q) + p.hm2) / mu
-        ext = 5.0 * mu
-        if xb < ext:
-            ext = xb if xb > 0.0 else 0.0
-        hi[n - 1] += ext + 1.0
+        hi[n - 1] += moments_reach(p.q, mu) + 1.0
         lo[0] -= 1.0
     return n
+
+
+cdef inline double moments_reach(double q, double mu) noexcept nogil:
+    """How far right of the CGF's domain the moments' weights (L - m)^k reach: L ~ q e^u
+    below x_b = (log((1-q)/q) + mu^2/2)/mu, at most 5 mu."""
+    cdef double xb = (log((1.0 - q) / q) + 0.5 * mu * mu) / mu
+    if xb > 5.0 * mu:
+        return 5.0 * mu
+    return xb if xb > 0.0 else 0.0
 
 
 cdef int split_at(double* lo, double* hi, int n, double x) noexcept nogil:
@@ -772,6 +776,9 @@ cdef double NODE_H = 0.35        # h = min(NODE_HMAX, NODE_H / mu)
 cdef double NODE_HMAX = 0.45
 cdef double NODE_MAXN = 4096.0   # nodes per step at most
 cdef double TRAP_CHECK = 1e-6    # half-rules' relative disagreement accepted (error ~ its square)
+cdef double TRAP_CHECK_HIGH = 1e-4   # the same for c3 and c4, which only enter the saddle
+                                 # point's correction terms (e^{tL} of t < 0 cuts off like a
+                                 # Gumbel law: its transform decays only exponentially)
 cdef double INV[21]              # 1/k: the series below multiply, not divide
 for _i in range(1, 21):
     INV[_i] = 1.0 / _i
@@ -816,8 +823,8 @@ cdef void node_layout(double q, double mu, double top, double* m) noexcept nogil
     if -log1p(-q) > logs:
         logs = -log1p(-q)
     w = sqrt(2.0 * (DOMAIN_D + top * logs))
-    lo = (1.0 - top) * mu - w if top > 1.0 else -w
-    hi = top * mu + w if top * mu > mu else mu + w
+    lo = ((1.0 - top) * mu - w if top > 1.0 else -w) - 1.0
+    hi = (top * mu + w if top * mu > mu else mu + w) + 1.0 + moments_reach(q, mu)
     if (hi - lo) / h > NODE_MAXN - 2.0:
         c = 0.5 * mu
         lo = c - 0.5 * (NODE_MAXN - 2.0) * h
@@ -944,4 +951,103 @@ def pllr_cgf_nodes(const double[:, ::1] mech, const double[::1] table, const dou
                 if cgf_nodes_c(&mech[i, 0], &table[<Py_ssize_t> mech[i, 4]], t[j], &out[i, j]) != 0:
                     pllr_cgf_c(mech[i, 0], mech[i, 1], t[j], &out[i, j])
                     fallbacks += 1
+    return fallbacks
+
+
+cdef int moments_nodes_c(const double* m, const double* nd, double t, double* out) noexcept nogil:
+    """out[:5] = [K(t), mean, c2, c3, c4] (c_k central) of one step's tilted law from its
+    node table, the trapezoidal counterpart of pllr_moments_c (whose domain it sums over).
+    Returns 0, or -1 where the table does not cover that domain, a sum is not finite, or
+    the half-rules (even and odd nodes) disagree by more than TRAP_CHECK (c3, c4:
+    TRAP_CHECK_HIGH) relative to the scale E|L - mean|^k: then the caller uses the
+    adaptive kernel. Two passes: weights and
+    the mean, then central sums about it (no cancellation of raw moments)."""
+    cdef Tilt p
+    cdef double lo[4]
+    cdef double hi[4]
+    cdef double s0[2]
+    cdef double s1[2]
+    cdef double c[2][3]
+    cdef double a[3]
+    cdef double h = m[2], m0 = m[3], x, w, d, d2, mean, me, mo, i0, scale
+    cdef Py_ssize_t ka[4]
+    cdef Py_ssize_t kb[4]
+    cdef Py_ssize_t n = <Py_ssize_t> m[5], k
+    cdef int i, j, par, nint
+    if m[0] >= 1.0:
+        return -1      # the closed form of pllr_moments_c
+    tilt_init(&p, m[0], m[1], t)
+    nint = domain(&p, 1, lo, hi)
+    if nint == 0:
+        return -1
+    for i in range(nint):
+        ka[i] = <Py_ssize_t> ceil(lo[i] / h - m0)
+        kb[i] = <Py_ssize_t> floor(hi[i] / h - m0)
+        if ka[i] < 0 or kb[i] >= n:
+            return -1
+    s0[0] = 0.0; s0[1] = 0.0; s1[0] = 0.0; s1[1] = 0.0
+    for i in range(nint):
+        for k in range(ka[i], kb[i] + 1):
+            x = (m0 + k) * h
+            w = exp(-0.5 * x * x + t * nd[NODE_ROW * k + 1] - p.shift)
+            par = (<long> (m0 + k)) & 1
+            s0[par] += w
+            s1[par] += w * nd[NODE_ROW * k + 1]
+    i0 = s0[0] + s0[1]
+    if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < INFINITY) or fabs(s0[0] - s0[1]) > TRAP_CHECK * i0:
+        return -1
+    mean = (s1[0] + s1[1]) / i0
+    for j in range(3):
+        c[0][j] = 0.0; c[1][j] = 0.0; a[j] = 0.0
+    for i in range(nint):
+        for k in range(ka[i], kb[i] + 1):
+            x = (m0 + k) * h
+            w = exp(-0.5 * x * x + t * nd[NODE_ROW * k + 1] - p.shift)
+            par = (<long> (m0 + k)) & 1
+            d = nd[NODE_ROW * k + 1] - mean
+            d2 = w * d * d
+            c[par][0] += d2
+            c[par][1] += d2 * d
+            c[par][2] += d2 * d * d
+            a[1] += d2 * fabs(d)
+    a[0] = c[0][0] + c[1][0]
+    a[2] = c[0][2] + c[1][2]
+    # the half-rules' means and central sums (each half is the rule of step 2h)
+    me = s1[0] / s0[0]
+    mo = s1[1] / s0[1]
+    scale = sqrt(a[0] / i0)
+    if not (a[0] < INFINITY and a[1] < INFINITY and a[2] < INFINITY) or \
+            fabs(me - mo) > TRAP_CHECK * scale:
+        return -1
+    for j in range(3):
+        if fabs(c[0][j] / s0[0] - c[1][j] / s0[1]) > (TRAP_CHECK if j == 0 else TRAP_CHECK_HIGH) * a[j] / i0:
+            return -1
+    out[1] = mean
+    out[2] = a[0] / i0
+    out[3] = (c[0][1] + c[1][1]) / i0
+    out[4] = a[2] / i0
+    if t == 0.0 or t == 1.0:
+        out[0] = 0.0    # exactly (E_P[1] = E_P[e^L] = 1); the deviation form's sum is ~0
+    elif cgf_nodes_c(m, nd, t, out) != 0:
+        # K as the RDP tables give it (the deviation form where K < ~1: log(i0) of i0 ~ 1
+        # is only an ulp of 1 accurate), else from the weights summed here
+        out[0] = p.shift + log(h * i0) - LOG_SQRT_2PI
+    return 0
+
+
+def pllr_moments_nodes(const double[:, ::1] mech, const double[::1] table, double t,
+                       double[:, ::1] out):
+    """out[i, :5] = [K(t), mean, c2, c3, c4] of every step i of ``pllr_nodes`` at the tilt t,
+    by the trapezoidal rule on the tables; where a table cannot answer, by the adaptive
+    kernel (pllr_moments). Returns how many steps came from the adaptive kernel."""
+    cdef Py_ssize_t i
+    cdef int fallbacks = 0
+    cdef double full[8]
+    with nogil:
+        for i in range(mech.shape[0]):
+            if moments_nodes_c(&mech[i, 0], &table[<Py_ssize_t> mech[i, 4]], t, &out[i, 0]) != 0:
+                pllr_moments_c(mech[i, 0], mech[i, 1], t, full)
+                out[i, 0] = full[0]; out[i, 1] = full[1]; out[i, 2] = full[2]
+                out[i, 3] = full[3]; out[i, 4] = full[4]
+                fallbacks += 1
     return fallbacks

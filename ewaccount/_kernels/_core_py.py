@@ -200,13 +200,15 @@ def _domain(p, moments: bool) -> list:
     if len(iv) == 2 and iv[1][0] <= iv[0][1]:
         iv = [[min(iv[0][0], iv[1][0]), max(iv[0][1], iv[1][1])]]
     if moments and iv:
-        xb = (math.log((1.0 - p.q) / p.q) + p.hm2) / mu
-        ext = 5.0 * mu
-        if xb < ext:
-            ext = xb if xb > 0.0 else 0.0
-        iv[-1][1] += ext + 1.0
+        iv[-1][1] += _moments_reach(p.q, mu) + 1.0
         iv[0][0] -= 1.0
     return iv
+
+
+def _moments_reach(q: float, mu: float) -> float:
+    """How far right of the CGF's domain the moments' weights reach (see _core.pyx)."""
+    xb = (math.log((1.0 - q) / q) + 0.5 * mu * mu) / mu
+    return min(5.0 * mu, max(xb, 0.0))
 
 
 def _split_at(iv: list, x: float) -> list:
@@ -458,6 +460,7 @@ NODE_H = 0.35
 NODE_HMAX = 0.45
 NODE_MAXN = 4096.0
 TRAP_CHECK = 1e-6
+TRAP_CHECK_HIGH = 1e-4
 INV = [0.0] + [1.0 / k for k in range(1, 21)]
 
 
@@ -485,8 +488,8 @@ def _node_layout(q: float, mu: float, top: float) -> list:
         return [q, mu, h, 0.0, 0.0, 0.0]
     logs = max(-math.log(q), -math.log1p(-q))
     w = math.sqrt(2.0 * (DOMAIN_D + top * logs))
-    lo = (1.0 - top) * mu - w if top > 1.0 else -w
-    hi = top * mu + w if top * mu > mu else mu + w
+    lo = ((1.0 - top) * mu - w if top > 1.0 else -w) - 1.0
+    hi = (top * mu + w if top * mu > mu else mu + w) + 1.0 + _moments_reach(q, mu)
     if (hi - lo) / h > NODE_MAXN - 2.0:
         c = 0.5 * mu
         lo, hi = c - 0.5 * (NODE_MAXN - 2.0) * h, c + 0.5 * (NODE_MAXN - 2.0) * h
@@ -594,4 +597,79 @@ def pllr_cgf_nodes(mech, table, t, out) -> int:
                     one[0] = math.nan
                 k = one[0]
             out[i, j] = k
+    return fallbacks
+
+
+def _moments_nodes(m: list, nd, t: float):
+    """[K, mean, c2, c3, c4] of one step from its node table, or None where the adaptive
+    kernel must answer; see _core.pyx moments_nodes_c."""
+    if m[0] >= 1.0:
+        return None
+    h, m0, off, n = m[2], m[3], int(m[4]), int(m[5])
+    p = _Tilt(m[0], m[1], t)
+    iv = _domain(p, True)
+    if not iv:
+        return None
+    ks = []
+    for lo, hi in iv:
+        a, b = math.ceil(lo / h - m0), math.floor(hi / h - m0)
+        if a < 0 or b >= n:
+            return None
+        ks.extend(range(a, b + 1))
+    s0, s1 = [0.0, 0.0], [0.0, 0.0]
+    for k in ks:
+        x, L = (m0 + k) * h, nd[off + NODE_ROW * k + 1]
+        w = math.exp(-0.5 * x * x + t * L - p.shift)
+        s0[int(m0 + k) & 1] += w
+        s1[int(m0 + k) & 1] += w * L
+    i0 = s0[0] + s0[1]
+    if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < math.inf) or abs(s0[0] - s0[1]) > TRAP_CHECK * i0:
+        return None
+    mean = (s1[0] + s1[1]) / i0
+    c = [[0.0] * 3, [0.0] * 3]
+    a3 = 0.0
+    for k in ks:
+        x, L = (m0 + k) * h, nd[off + NODE_ROW * k + 1]
+        w = math.exp(-0.5 * x * x + t * L - p.shift)
+        par = int(m0 + k) & 1
+        d = L - mean
+        d2 = w * d * d
+        c[par][0] += d2
+        c[par][1] += d2 * d
+        c[par][2] += d2 * d * d
+        a3 += d2 * abs(d)
+    a = [c[0][0] + c[1][0], a3, c[0][2] + c[1][2]]
+    if not all(v < math.inf for v in a) or \
+            abs(s1[0] / s0[0] - s1[1] / s0[1]) > TRAP_CHECK * math.sqrt(a[0] / i0):
+        return None
+    for j in range(3):
+        if abs(c[0][j] / s0[0] - c[1][j] / s0[1]) > (TRAP_CHECK if j == 0 else TRAP_CHECK_HIGH) * a[j] / i0:
+            return None
+    try:   # K as the RDP tables give it (see _core.pyx)
+        k0 = 0.0 if t == 0.0 or t == 1.0 else _cgf_nodes(m, nd, t)
+    except (ArithmeticError, ValueError):
+        k0 = None
+    if k0 is None:
+        k0 = p.shift + math.log(h * i0) - LOG_SQRT_2PI
+    return [k0, mean, a[0] / i0, (c[0][1] + c[1][1]) / i0, a[2] / i0]
+
+
+def pllr_moments_nodes(mech, table, t: float, out) -> int:
+    """out[i, :5] = [K(t), mean, c2, c3, c4] of every step i of ``pllr_nodes`` at the tilt
+    t, by the trapezoidal rule on the tables; where a table cannot answer, by the adaptive
+    kernel (pllr_moments). Returns how many steps came from the adaptive kernel."""
+    fallbacks = 0
+    nd = table.tolist()
+    full = np.empty(8)
+    for i in range(mech.shape[0]):
+        m = mech[i].tolist()
+        try:
+            r = _moments_nodes(m, nd, float(t))
+        except (ArithmeticError, ValueError):
+            r = None
+        if r is None:
+            fallbacks += 1
+            pllr_moments(m[0], m[1], float(t), full)
+            r = full[:5].tolist()
+        out[i, :5] = r
     return fallbacks
