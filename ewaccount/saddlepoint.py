@@ -64,6 +64,8 @@ def _key(t: float, force: bool) -> tuple[float, bool]:
     """Inversion tables are kept per saddle point, and forced ones left of _C_BRIDGE per
     line (they all lie on Re z = _C_BRIDGE: one table, one consistent delta(eps))."""
     return (_C_BRIDGE, True) if force and t < _C_BRIDGE else (t, force)
+
+
 _NODE_LEVELS = (8.0, 16.0, 32.0, 64.0)   # node tables cover the tilts t in [1 - top, top]
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)

@@ -960,8 +960,9 @@ cdef int moments_nodes_c(const double* m, const double* nd, double t, double* ou
     Returns 0, or -1 where the table does not cover that domain, a sum is not finite, or
     the half-rules (even and odd nodes) disagree by more than TRAP_CHECK (c3, c4:
     TRAP_CHECK_HIGH) relative to the scale E|L - mean|^k: then the caller uses the
-    adaptive kernel. Two passes: weights and
-    the mean, then central sums about it (no cancellation of raw moments)."""
+    adaptive kernel. Two passes: the weights and the mean, then central sums about it (no
+    cancellation of raw moments). K is the deviation-form node CGF (cgf_nodes_c) where
+    that answers: log of the weights' sum is only an ulp of 1 accurate where K is tiny."""
     cdef Tilt p
     cdef double lo[4]
     cdef double hi[4]
