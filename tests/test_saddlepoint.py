@@ -167,6 +167,10 @@ def test_inversion_declines_near_the_pole():
 # the formula is invalid across the mode switch (eps ~ 0.111 lies inside it): once fell back
 # to Edgeworth (0.11195, bracket [0.11043, 0.11146]), now the integral: 0.11117
 @example(q=1e-4, sigma=0.6875, tq=5.0, log_delta=-3.0)
+# the formula's "root" was a zero crossing of its rounding noise (log delta -28.5 or -29.4 for
+# tilts 8e-15 apart): that value as the integral's hint made the table refuse (0.388, below
+# the bracket's lower end 0.452); the formula now says "invalid" there: 1.5102
+@example(q=1e-4, sigma=0.7407528426125258, tq=8.0, log_delta=-12.0)
 def test_within_the_certified_bracket_where_t_q_is_just_above_5(q, sigma, tq, log_delta):
     # the hard corner of "within 0.1% wherever T q >= 5": few expected sampled steps, small
     # eps at large sigma, where a slightly larger tilt switches on a far mode of the tilted
