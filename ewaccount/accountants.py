@@ -351,7 +351,8 @@ class SaddlePointAccountant(Accountant):
                                   reflected, reflected_complex)
         if "profiles" not in self._cache:
             params = [(m.pllr_params(), n) for m, n in self._ledger.items()]
-            cgf, ccgf = ledger_cgf(params), ledger_complex_cgf(params)
+            cgf = ledger_cgf(params)
+            ccgf = ledger_complex_cgf(cgf)
             top = sum(n * -math.log1p(-q) if q < 1.0 else math.inf for (q, _), n in params)
             pq = SaddlePointProfile(cgf, ccgf=ccgf)
             qp = SaddlePointProfile(reflected(cgf), eps_max=top, ccgf=reflected_complex(ccgf))

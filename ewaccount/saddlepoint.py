@@ -68,6 +68,7 @@ def _key(t: float, force: bool) -> tuple[float, bool]:
 
 
 _NODE_LEVELS = (8.0, 16.0, 32.0, 64.0)   # node tables cover the tilts t in [1 - top, top]
+_REFINE = (1, 2, 4, 8)  # finer lattices for the complex CGF at large u
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -100,7 +101,7 @@ class LedgerCGF:
         self._q = np.array([float(q) for (q, _), _ in ledger])
         self._mu = np.array([float(mu) for (_, mu), _ in ledger])
         self._n = np.array([float(n) for _, n in ledger])
-        self._tables: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self._tables: dict[tuple[float, int], tuple[np.ndarray, np.ndarray]] = {}
         self._memo: dict[float, Derivatives] = {}
         self._lock = threading.Lock()
 
@@ -112,11 +113,12 @@ class LedgerCGF:
             _put(self._memo, t, d, 1024)
         return d
 
-    def _table(self, top: float) -> tuple[np.ndarray, np.ndarray]:
+    def _table(self, top: float, refine: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The node tables of the level ``top``, their lattice ``refine`` times finer."""
         with self._lock:
-            table = self._tables.get(top)
+            table = self._tables.get((top, refine))
             if table is None:
-                table = self._tables[top] = core.pllr_nodes(self._q, self._mu, top)
+                table = self._tables[(top, refine)] = core.pllr_nodes(self._q, self._mu, top, 1.0 / refine)
             return table
 
     def _evaluate(self, t: float) -> Derivatives:
@@ -141,6 +143,33 @@ class LedgerCGF:
         return Derivatives(*total)
 
 
+    def complex(self, c: float, u0: float, h: float, n_u: int) -> tuple[np.ndarray, int]:
+        """(K(c + iu) on the grid u = u0 + k h, k < n_u; work: nodes times grid points), all
+        steps in one kernel call on the node table covering c (``core.pllr_ccgf_nodes``; a
+        value depends on (c, u) alone); steps a table cannot answer (e^{iuL} too fast for
+        its lattice at large u, or a check fails) by Gauss-Legendre panels
+        (``pllr.complex_cgf``). Counts are integers, so the branch of each log is immaterial
+        to exp(K)."""
+        reach = max(c, 1.0 - c)
+        top = next((level for level in _NODE_LEVELS if level >= reach), None)
+        rows = np.empty((self._q.size, 2 * n_u))
+        nodes = np.full(self._q.size, -1, dtype=np.int64)
+        if top is not None:
+            # a lattice fine enough for every step that its half-rules (step 2h, the kernel's
+            # check) resolve e^{iuL} too: u mu <= 2 pi / (2 h) - 3 max(1, mu) (L' < mu)
+            step = self._table(top)[0][:, 2]
+            u_top = u0 + (n_u - 1) * h
+            need = float(np.max((u_top * self._mu + 3.0 * np.maximum(self._mu, 1.0)) * step)) / math.pi
+            refine = next((r for r in _REFINE if r >= need), _REFINE[-1])
+            core.pllr_ccgf_nodes(*self._table(top, refine), float(c), float(u0), float(h), int(n_u), rows, nodes)
+        k = rows.view(complex)
+        work = int(nodes[nodes > 0].sum()) * n_u
+        for i in np.flatnonzero(nodes < 0).tolist():
+            k[i], w = complex_cgf(float(self._q[i]), float(self._mu[i]), c, u0, h, n_u)
+            work += w
+        return (self._n[:, None] * k).sum(axis=0), work
+
+
 def ledger_cgf(ledger) -> LedgerCGF:
     """t -> derivatives of K(t) = sum n_i K_i(t) for a ledger of ((q, mu), n)."""
     return LedgerCGF(ledger)
@@ -148,15 +177,9 @@ def ledger_cgf(ledger) -> LedgerCGF:
 
 def ledger_complex_cgf(ledger) -> ComplexCGF:
     """(c, u0, h, n) -> (K(c + iu) = sum n_i K_i(c + iu) on the grid u = u0 + k h, work) for
-    a ledger of ((q, mu), n). Counts are integers, so the branch of each log is immaterial
-    to exp(K)."""
-    def ccgf(c: float, u0: float, h: float, n_u: int) -> tuple[np.ndarray, int]:
-        total, work = 0.0, 0
-        for (q, mu), n in ledger:
-            k, w = complex_cgf(q, mu, c, u0, h, n_u)
-            total, work = total + n * k, work + w
-        return total, work
-    return ccgf
+    a ledger of ((q, mu), n), or for the ledger of a :class:`LedgerCGF` (sharing its node
+    tables): :meth:`LedgerCGF.complex`."""
+    return (ledger if isinstance(ledger, LedgerCGF) else LedgerCGF(ledger)).complex
 
 
 def reflected(cgf: Callable[[float], Derivatives]) -> Callable[[float], Derivatives]:

@@ -132,6 +132,56 @@ def test_complex_cgf_against_mpmath(q, sigma, c, us):
         assert abs((diff.imag + math.pi) % (2 * math.pi) - math.pi) < 1e-12   # logs agree mod 2 pi i
 
 
+@pytest.mark.parametrize("q, sigma, c, us", [(0.0002, 0.9, 13.0, (0.5, 5.0)), (0.03, 0.7865, 2.5, (0.3, 3.0)),
+                                             (0.3, 0.5, 1.5, (0.2, 2.0)), (1e-5, 3.0, 40.0, (0.1, 12.0))])
+def test_complex_cgf_from_node_tables_against_mpmath(q, sigma, c, us):
+    """core.pllr_ccgf_nodes (the trapezoidal rule on the node lattice, LedgerCGF.complex) where
+    it answers, against 30-digit mpmath as for pllr.complex_cgf above."""
+    mp = pytest.importorskip("mpmath")
+    from ewaccount._kernels import core
+    mp.mp.dps = 30
+    mu = 1.0 / sigma
+    mech, table = core.pllr_nodes(np.array([q]), np.array([mu]), 64.0)
+    for u in us:
+        z = mp.mpc(c, u)
+        f = lambda x: mp.npdf(x) * mp.exp(z * mp.log(1 - q + q * mp.exp(mu * x - mu * mu / 2)))
+        ref = complex(mp.log(mp.quad(f, [-40, -10, 0, 10, c * mu - 10, c * mu, c * mu + 10, 60 + abs(c) * mu])))
+        out, nodes = np.empty((1, 2)), np.empty(1, dtype=np.int64)
+        core.pllr_ccgf_nodes(mech, table, c, u, 1.0, 1, out, nodes)
+        assert nodes[0] > 0                      # the table answered
+        diff = out.view(complex)[0, 0] - ref
+        assert abs(diff.real) < 1e-12
+        assert abs((diff.imag + math.pi) % (2 * math.pi) - math.pi) < 1e-12
+
+
+def test_ledger_complex_cgf_equals_the_per_step_quadrature():
+    """LedgerCGF.complex (node tables, refined for large u; Gauss-Legendre for the steps they
+    cannot answer) against pllr.complex_cgf summed step by step, over u far past the plain
+    lattice's reach (u mu up to ~60): the same exp(K) to 1e-12 of exp(K(c))."""
+    ledger = [((0.01, 1.0 / 0.8), 3), ((0.01, 1.0 / 1.2), 5), ((0.2, 0.5), 2), ((1.0, 0.3), 1)]
+    c, h, n = 3.3, 0.35, 128
+    got, work = ledger_cgf(ledger).complex(c, 0.0, h, n)
+    ref = sum(k * complex_cgf(q, mu, c, 0.0, h, n)[0] for (q, mu), k in ledger)
+    assert work > 0
+    assert np.max(np.abs(np.exp(got - got[0].real) - np.exp(ref - got[0].real))) < 1e-12
+
+
+def test_complex_cgf_nodes_compiled_equal_twin(compiled_core):
+    from ewaccount._kernels import _core_py as twin
+    rng = np.random.default_rng(11)
+    q = np.minimum(10 ** rng.uniform(-6, 0, 8), 0.99)
+    mu = 1 / 10 ** rng.uniform(-0.5, 1.5, 8)
+    for c, refine in ((1.2, 1), (6.5, 2), (14.0, 4)):
+        (mc, tc), (mt, tt) = compiled_core.pllr_nodes(q, mu, 16.0, 1 / refine), twin.pllr_nodes(q, mu, 16.0, 1 / refine)
+        oc, ot = np.zeros((8, 40)), np.zeros((8, 40))
+        nc, nt = np.empty(8, dtype=np.int64), np.empty(8, dtype=np.int64)
+        compiled_core.pllr_ccgf_nodes(mc, tc, c, 0.1, 0.2, 20, oc, nc)
+        twin.pllr_ccgf_nodes(mt, tt, c, 0.1, 0.2, 20, ot, nt)
+        assert np.array_equal(nc, nt) and (nc > 0).any()
+        a, b = oc.view(complex)[nc > 0], ot.view(complex)[nc > 0]
+        assert np.max(np.abs(np.exp(a - a[:, :1].real) - np.exp(b - a[:, :1].real))) < 1e-12
+
+
 def test_complex_cgf_of_the_gaussian_is_the_quadratic():
     # q = 1: L = mu x - mu^2/2 under N(0, 1), so K(z) = z (z - 1) mu^2 / 2 for every complex z
     mu, c = 0.5, 3.0

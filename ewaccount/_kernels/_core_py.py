@@ -482,8 +482,8 @@ def _em1mz(z: float) -> float:
     return 0.5 * z * z * s
 
 
-def _node_layout(q: float, mu: float, top: float) -> list:
-    h = min(NODE_H / mu, NODE_HMAX)
+def _node_layout(q: float, mu: float, top: float, hscale: float = 1.0) -> list:
+    h = min(NODE_H / mu, NODE_HMAX) * hscale
     if q >= 1.0:
         return [q, mu, h, 0.0, 0.0, 0.0]
     logs = max(-math.log(q), -math.log1p(-q))
@@ -513,14 +513,15 @@ def _fill_nodes(m, nd, off: int) -> None:
             nd[j + 1], nd[j + 2] = _pllr(x, p), -math.inf
 
 
-def pllr_nodes(q, mu, top: float):
+def pllr_nodes(q, mu, top: float, hscale: float = 1.0):
     """Node tables of the trapezoidal CGF for the steps (q_i, mu_i), covering the orders
-    t in [1 - top, top]. Returns (mech, table): mech[i] = (q, mu, h, m0, offset, count),
+    t in [1 - top, top], on the lattice of step h = min(NODE_H / mu, NODE_HMAX) hscale.
+    Returns (mech, table): mech[i] = (q, mu, h, m0, offset, count),
     table[offset + 3 k + (0, 1, 2)] = (phi, L, log1p(y) - y) at x = (m0 + k) h."""
     mech = np.empty((len(q), MECH_COL))
     total = 0
     for i in range(len(q)):
-        mech[i] = _node_layout(float(q[i]), float(mu[i]), float(top))
+        mech[i] = _node_layout(float(q[i]), float(mu[i]), float(top), float(hscale))
         mech[i, 4] = total
         total += NODE_ROW * int(mech[i, 5])
     table = np.empty(max(total, 1))
@@ -673,3 +674,68 @@ def pllr_moments_nodes(mech, table, t: float, out) -> int:
             r = full[:5].tolist()
         out[i, :5] = r
     return fallbacks
+
+
+CCGF_MARGIN = 9.0
+
+
+def _ccgf_nodes(m: list, nd: np.ndarray, c: float, u0: float, h: float, n: int):
+    """K(c + iu_j) of one step from its node table, or None; see _core.pyx ccgf_nodes_c
+    (the same sums, numpy over the nodes)."""
+    if m[0] >= 1.0 or (u0 + (n - 1) * h) * m[1] > 2.0 * math.pi / m[2] - CCGF_MARGIN * max(m[1], 1.0):
+        return None
+    h_x, m0, off, nn = m[2], m[3], int(m[4]), int(m[5])
+    p = _Tilt(m[0], m[1], c)
+    iv = _domain(p, True)
+    if not iv:
+        return None
+    ks = []
+    for lo, hi in iv:
+        a, b = math.ceil(lo / h_x - m0), math.floor(hi / h_x - m0)
+        if a < 0 or b >= nn:
+            return None
+        ks.extend(range(a, b + 1))
+    k = np.array(ks)
+    x = (m0 + k) * h_x
+    L = nd[off + NODE_ROW * k + 1]
+    w = np.exp(-0.5 * x * x + c * L - p.shift)
+    par = (m0 + k).astype(np.int64) & 1
+    s0 = [float(w[par == 0].sum()), float(w[par == 1].sum())]
+    i0 = s0[0] + s0[1]
+    if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < math.inf) or abs(s0[0] - s0[1]) > TRAP_CHECK * i0:
+        return None
+    mean = float((w * L).sum()) / i0
+    K = p.shift + math.log(h_x * i0) - LOG_SQRT_2PI
+    y = L - mean
+    out = np.empty(n, dtype=complex)
+    halves = []
+    for side in (0, 1):
+        sel = par == side
+        halves.append((w[sel] / s0[side], np.exp(1j * u0 * y[sel]), np.exp(1j * h * y[sel])))
+    for r in range(n):
+        cf_half = []
+        for wt, v, st in halves:
+            cf_half.append(complex((wt * v).sum()))
+            v *= st
+        cf = (s0[0] * cf_half[0] + s0[1] * cf_half[1]) / i0
+        if not abs(cf) > 0.0 or abs(cf_half[0] - cf_half[1]) > TRAP_CHECK * abs(cf):
+            return None
+        out[r] = complex(K + math.log(abs(cf)), (u0 + r * h) * mean + math.atan2(cf.imag, cf.real))
+    return out, k.size
+
+
+def pllr_ccgf_nodes(mech, table, c: float, u0: float, h: float, n: int, out, nodes) -> None:
+    """K_i(c + iu_j) of every step i of ``pllr_nodes`` on the grid u_j = u0 + j h, j < n, by
+    the trapezoidal rule on the tables: out[i] holds the n values as (real, imaginary)
+    pairs; nodes[i] the nodes summed, or -1 where the table cannot answer."""
+    for i in range(mech.shape[0]):
+        m = mech[i].tolist()
+        try:
+            r = _ccgf_nodes(m, table, float(c), float(u0), float(h), int(n))
+        except (ArithmeticError, ValueError):
+            r = None
+        if r is None:
+            nodes[i] = -1
+            continue
+        out[i, :2 * n] = r[0].view(float)
+        nodes[i] = r[1]
