@@ -118,6 +118,7 @@ class TiltedInversion:
     def __init__(self, ccgf: ComplexCGF, cgf: Callable[[float], tuple], c: float, eps0: float,
                  log_delta_hint: float) -> None:
         self.c = c
+        self.hint = log_delta_hint   #: the log delta its step and cut were set for
         self.ok = c >= _C_MIN and math.isfinite(log_delta_hint)
         if not self.ok:
             return

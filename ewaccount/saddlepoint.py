@@ -67,6 +67,9 @@ def _key(t: float, force: bool) -> tuple[float, bool]:
     return (_C_BRIDGE, True) if force and t < _C_BRIDGE else (t, force)
 
 
+_RELINE = 3            # integrals re-taken on the line through the answer's saddle point
+_RELINE_TOL = 0.25     # ... when it lies further than this (relative) from the table's line,
+_RELINE_SLACK = 2.0    # or the table was set for a log delta more than this above the target
 _NODE_LEVELS = (8.0, 16.0, 32.0, 64.0)   # node tables cover the tilts t in [1 - top, top]
 _REFINE = (1, 2, 4, 8)  # finer lattices for the complex CGF at large u
 _T_MAX = 2.0 ** 16     # tilts beyond this: delta is below the double range (see tilt())
@@ -257,13 +260,15 @@ class SaddlePointProfile:
         self._inversions: dict[tuple[float, bool], TiltedInversion | None] = {}
         self._tilts: dict[float, float] = {}
 
-    def inversion(self, t: float, force: bool = False) -> TiltedInversion | None:
+    def inversion(self, t: float, force: bool = False, cap: float = math.inf) -> TiltedInversion | None:
         """The tabulated Bromwich integral for delta near eps = K'(t) (on the line through
         the saddle point t or a little to its right, ``best_line``; for t within the
         bridged poles, on Re z = max(t, _C_BRIDGE)), where the tilted sum is too
         far from normal for the Lugannani-Rice formula (|lambda3| or |lambda4| >
         REFINE_LAMBDA, or ``force``) and a complex CGF is at hand; None where it is not
-        needed or cannot be tabulated (the caller keeps the Lugannani-Rice value)."""
+        needed or cannot be tabulated (the caller keeps the Lugannani-Rice value). ``cap``:
+        a log delta the table must also serve (the target of an eps query), if lower than
+        the hint the formula gives."""
         if self.ccgf is None:
             return None
         key = _key(t, force)
@@ -279,7 +284,7 @@ class SaddlePointProfile:
             # sigma = 0.6875, T = 50000, delta = 1e-3 once fell back to Edgeworth, 0.7% off)
             chernoff = _chernoff_log_delta(t, d) - 10.0
             lr = _log_delta_at(t, d)
-            hint = min(lr, chernoff) if lr > -math.inf else chernoff
+            hint = min(lr if lr > -math.inf else chernoff, chernoff, cap)
             c = _C_BRIDGE if t < _C_BRIDGE else best_line(self.cgf, t, hint)
             inv = TiltedInversion(self.ccgf, self.cgf, c, d.K1, hint)
         inv = inv if inv is not None and inv.ok else None
@@ -430,6 +435,24 @@ class SaddlePointProfile:
             if must:
                 raise ValueError("the inversion of the tilted sum did not settle")
             return on_eps_grid(max(eps0, 0.0), True)
+        for _ in range(_RELINE):
+            # the table's step and cut were set for a delta near eps0 (its hint); where the
+            # answer's delta lies far below that, or its saddle point far from the line, it
+            # is integrated again on the line through that saddle point, its cut set for the
+            # target (q = 2.8e-5, sigma = 1.3, T = 1.7e6, delta = 1e-15: a table for e^-23
+            # gave 0.2375 or 0.2401 for sigma 1e-12 apart, certified bracket [0.2314, 0.2386])
+            try:
+                t1 = self.tilt(eps)
+            except ValueError:
+                break
+            near = abs(t1 - inv.c) <= _RELINE_TOL * max(abs(t1), 1.0) and inv.hint <= target + _RELINE_SLACK
+            if near or self.bridged(t1):
+                break
+            inv1 = self.inversion(t1, cap=target)
+            eps1 = inv1.epsilon(target, eps) if inv1 is not None else None
+            if eps1 is None or not 0.0 <= eps1 < self.eps_max:
+                break
+            inv, eps, forced = inv1, eps1, False
         eps = min(on_eps_grid(eps, True), self.eps_max)
         try:  # delta(eps) reads the same integral
             self._remember(_key(self.tilt(eps), forced), inv)

@@ -256,3 +256,18 @@ def test_ledger_cgf_matches_the_adaptive_kernel_summed_per_step(t):
         ref[0] = 0.0
     tol = np.array([1e-11, 1e-11, 1e-11, 1e-8, 1e-8])   # c3, c4: checked to TRAP_CHECK_HIGH
     assert np.all(np.abs(np.array(got) - ref) <= tol * scale + 1e-300)
+
+
+@pytest.mark.parametrize("ordering", ["pq", "max"])
+def test_integral_is_retaken_on_the_line_of_the_answer(ordering):
+    """q = 2.8e-5, T = 1.7e6, delta = 1e-15: the formula's root (eps0 = 0.036) is far from
+    the answer (0.237), and a table whose cut was set for delta ~ e^-23 read delta = e^-34.5:
+    0.2401 here, above the certified upper end 0.2386 (and 0.2375 at sigma 1e-12 lower).
+    Now the integral is taken again on the answer's line, its cut set for the target.
+    Reference: the certified bracket (a separate engine; both ends rigorous)."""
+    q, sigma, T = 2.7870381218592358e-05, 1.299559258409654 * (1 + 1e-12), 1694457
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ew.SaddlePointWarning)
+        eps = ew.SaddlePointAccountant(ordering=ordering).compose(ew.PoissonGaussian(q, sigma), T).get_epsilon(1e-15)
+    b = ew.epsilon_bounds(sample_rate=q, noise_multiplier=sigma, steps=T, delta=1e-15)
+    assert b.lower <= eps <= b.upper
