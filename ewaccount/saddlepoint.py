@@ -384,9 +384,16 @@ class SaddlePointProfile:
         # far from normal it can go negative, at small tilts only)
         lo, hi = t0, max(2.0, 2.0 * t0)
         while not -math.inf < self.log_delta_at_tilt(hi) <= target:
+            if self.log_delta_at_tilt(hi) == -math.inf and _chernoff_log_delta(hi, self.cgf(hi)) <= target:
+                # the formula is invalid here but Chernoff's estimate is below the target:
+                # the root lies below hi (sigma = 902, q = 8.9e-5, T = 60084, delta = 1e-10
+                # doubled on to the tilt cap and returned K' there, 2.6x below the truth)
+                break
             lo, hi = hi, 2.0 * hi
-            if hi > _T_MAX or self.cgf(hi).K1 >= self.eps_max * (1.0 - 1e-12):
-                return min(self.cgf(lo).K1 if hi > _T_MAX else self.eps_max, self.eps_max)
+            if self.cgf(hi).K1 >= self.eps_max * (1.0 - 1e-12):
+                return self.eps_max
+            if hi > _T_MAX:
+                raise ValueError("the saddle point of the target lies beyond the tilts the kernels resolve")
         for _ in range(60):
             if math.isfinite(self.log_delta_at_tilt(lo)):
                 break
