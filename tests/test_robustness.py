@@ -480,6 +480,9 @@ def _twin_kernels():
 @given(q=st.floats(1e-4, 1.0), s=st.floats(0.4, 50.0), T=st.integers(1, 10**7),
        delta=st.floats(1e-12, 0.5))
 @settings(max_examples=examples(4))
+# the twin's direct convolution summed in another order: certified eps 3.4e-9 apart (a retry
+# decision tipped); found by the long profile
+@example(q=0.0001, s=0.802891076605626, T=658624, delta=1e-12)
 def test_compiled_equals_twin_end_to_end(method, q, s, T, delta):
     args = dict(**_run(q, s, T), delta=delta, method=method)
     a = ew.epsilon(**args)

@@ -679,8 +679,15 @@ def level0_window(q: float, mu: float, ordering: int, lam: float, shift: float, 
 
 def conv(a, b, out) -> None:
     """Direct (linear) convolution out[k] = sum_i a[i] b[k-i]; len(out) = len(a)+len(b)-1.
-    For non-negative input each entry's relative error is at most gamma_{min(len)}."""
-    out[:] = np.convolve(np.asarray(a), np.asarray(b))
+    For non-negative input each entry's relative error is at most gamma_{min(len)}. Summed
+    in the compiled kernel's order (row i of a at a time), so both give the same bits
+    (np.convolve's order gave a certified eps 3.4e-9 apart: q = 1e-4, sigma = 0.80,
+    T = 658624, delta = 1e-12, where a retry decision tipped)."""
+    a, b = np.asarray(a), np.asarray(b)
+    nb = len(b)
+    out[:] = 0.0
+    for i in np.flatnonzero(a).tolist():
+        out[i:i + nb] += a[i] * b
 
 
 def regrid(c, off, step, off2, step2, q0: float, lam: float, out) -> float:
