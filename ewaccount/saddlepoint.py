@@ -434,9 +434,10 @@ class SaddlePointProfile:
 
     def _solve(self, inv: TiltedInversion, target: float, eps0: float, t: float, forced: bool,
                must: bool) -> float:
-        """eps with log delta(eps) = target on the integral, from eps0 (the formula's root);
-        eps0 itself if no root is found there, or a ValueError if ``must`` (no formula to
-        fall back on)."""
+        """eps with log delta(eps) = target on the integral, from eps0 (the formula's root),
+        taken again on the line through the answer's own saddle point where the table was
+        set up for another delta or line (at most _RELINE times); eps0 itself if no root is
+        found, or a ValueError if ``must`` (no formula to fall back on)."""
         eps = inv.epsilon(target, eps0)
         if eps is None or not 0.0 <= eps < self.eps_max:
             if must:
