@@ -611,7 +611,7 @@ def _shrink(a, fa, b, fb, c, fc, x, fx):
     return x, fx, b, fb, c, fc
 
 
-def _refine(f, a: float, b: float, fb: float, c: float, maxiter: int = 10) -> tuple[float, float]:
+def _refine(f, a: float, b: float, fb: float, c: float, maxiter: int = 20) -> tuple[float, float]:
     """Minimise f on [a, c] from the best grid order b (f(b) = fb).
 
     Where the bracket spans integers (orders >= 11 of the default grid) a discrete
