@@ -957,6 +957,42 @@ def pllr_cgf_nodes(const double[:, ::1] mech, const double[::1] table, const dou
     return fallbacks
 
 
+cdef int tilted_nodes_c(const double* m, const double* nd, double t, Tilt* p, Py_ssize_t* ka,
+                        Py_ssize_t* kb, double* s0, double* s1, Py_ssize_t* count) noexcept nogil:
+    """The tilted law at t on one step's node table, first pass: p set up (tilt_init), the
+    runs [ka[i], kb[i]] of table indices covering pllr_moments_c's domain, and per parity
+    (even, odd nodes) the weights' sum s0, the sum of weights times L s1 and the node count.
+    Weights e^{-x^2/2 + tL - shift}. Returns the number of runs, or -1 where the table does
+    not cover the domain or the half-rules' weights disagree by more than TRAP_CHECK."""
+    cdef double lo[4]
+    cdef double hi[4]
+    cdef double h = m[2], m0 = m[3], x, w, i0
+    cdef Py_ssize_t n = <Py_ssize_t> m[5], k
+    cdef int i, par, nint
+    tilt_init(p, m[0], m[1], t)
+    nint = domain(p, 1, lo, hi)
+    if nint == 0:
+        return -1
+    for i in range(nint):
+        ka[i] = <Py_ssize_t> ceil(lo[i] / h - m0)
+        kb[i] = <Py_ssize_t> floor(hi[i] / h - m0)
+        if ka[i] < 0 or kb[i] >= n:
+            return -1
+    s0[0] = 0.0; s0[1] = 0.0; s1[0] = 0.0; s1[1] = 0.0; count[0] = 0; count[1] = 0
+    for i in range(nint):
+        for k in range(ka[i], kb[i] + 1):
+            x = (m0 + k) * h
+            w = exp(-0.5 * x * x + t * nd[NODE_ROW * k + 1] - p.shift)
+            par = (<long> (m0 + k)) & 1
+            s0[par] += w
+            s1[par] += w * nd[NODE_ROW * k + 1]
+            count[par] += 1
+    i0 = s0[0] + s0[1]
+    if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < INFINITY) or fabs(s0[0] - s0[1]) > TRAP_CHECK * i0:
+        return -1
+    return nint
+
+
 cdef int moments_nodes_c(const double* m, const double* nd, double t, double* out) noexcept nogil:
     """out[:5] = [K(t), mean, c2, c3, c4] (c_k central) of one step's tilted law from its
     node table, the trapezoidal counterpart of pllr_moments_c (whose domain it sums over).
@@ -967,8 +1003,6 @@ cdef int moments_nodes_c(const double* m, const double* nd, double t, double* ou
     cancellation of raw moments). K is the deviation-form node CGF (cgf_nodes_c) where
     that answers: log of the weights' sum is only an ulp of 1 accurate where K is tiny."""
     cdef Tilt p
-    cdef double lo[4]
-    cdef double hi[4]
     cdef double s0[2]
     cdef double s1[2]
     cdef double c[2][3]
@@ -976,30 +1010,15 @@ cdef int moments_nodes_c(const double* m, const double* nd, double t, double* ou
     cdef double h = m[2], m0 = m[3], x, w, d, d2, mean, me, mo, i0, scale
     cdef Py_ssize_t ka[4]
     cdef Py_ssize_t kb[4]
-    cdef Py_ssize_t n = <Py_ssize_t> m[5], k
+    cdef Py_ssize_t count[2]
+    cdef Py_ssize_t k
     cdef int i, j, par, nint
     if m[0] >= 1.0:
         return -1      # the closed form of pllr_moments_c
-    tilt_init(&p, m[0], m[1], t)
-    nint = domain(&p, 1, lo, hi)
-    if nint == 0:
+    nint = tilted_nodes_c(m, nd, t, &p, ka, kb, s0, s1, count)
+    if nint < 0:
         return -1
-    for i in range(nint):
-        ka[i] = <Py_ssize_t> ceil(lo[i] / h - m0)
-        kb[i] = <Py_ssize_t> floor(hi[i] / h - m0)
-        if ka[i] < 0 or kb[i] >= n:
-            return -1
-    s0[0] = 0.0; s0[1] = 0.0; s1[0] = 0.0; s1[1] = 0.0
-    for i in range(nint):
-        for k in range(ka[i], kb[i] + 1):
-            x = (m0 + k) * h
-            w = exp(-0.5 * x * x + t * nd[NODE_ROW * k + 1] - p.shift)
-            par = (<long> (m0 + k)) & 1
-            s0[par] += w
-            s1[par] += w * nd[NODE_ROW * k + 1]
     i0 = s0[0] + s0[1]
-    if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < INFINITY) or fabs(s0[0] - s0[1]) > TRAP_CHECK * i0:
-        return -1
     mean = (s1[0] + s1[1]) / i0
     for j in range(3):
         c[0][j] = 0.0; c[1][j] = 0.0; a[j] = 0.0
@@ -1074,14 +1093,13 @@ cdef int ccgf_nodes_c(const double* m, const double* nd, double c, double u0, do
     some u the half-rules' characteristic functions disagree by more than TRAP_CHECK |cf|:
     then the caller uses pllr.complex_cgf. ``scratch`` holds 5 doubles per node."""
     cdef Tilt p
-    cdef double lo[4]
-    cdef double hi[4]
     cdef Py_ssize_t ka[4]
     cdef Py_ssize_t kb[4]
+    cdef Py_ssize_t count[2]
     cdef double s0[2]
     cdef double s1[2]
-    cdef double x, w, y, i0, mean, K, er, ei, orr, oi, cr, ci, ab, tr
-    cdef Py_ssize_t nn = <Py_ssize_t> m[5], k, j, r, cnt = 0, ne = 0, idx
+    cdef double x, y, i0, mean, K, er, ei, orr, oi, cr, ci, ab, tr
+    cdef Py_ssize_t k, j, r, cnt, ne, idx
     cdef int i, nint, par
     cdef double* wt
     cdef double* vr
@@ -1090,28 +1108,12 @@ cdef int ccgf_nodes_c(const double* m, const double* nd, double c, double u0, do
     cdef double* si
     if m[0] >= 1.0 or (u0 + (n - 1) * h) * m[1] > 2.0 * M_PI / m[2] - CCGF_MARGIN * (m[1] if m[1] > 1.0 else 1.0):
         return -1
-    tilt_init(&p, m[0], m[1], c)
-    nint = domain(&p, 1, lo, hi)
-    if nint == 0:
+    nint = tilted_nodes_c(m, nd, c, &p, ka, kb, s0, s1, count)
+    if nint < 0:
         return -1
-    for i in range(nint):
-        ka[i] = <Py_ssize_t> ceil(lo[i] / m[2] - m[3])
-        kb[i] = <Py_ssize_t> floor(hi[i] / m[2] - m[3])
-        if ka[i] < 0 or kb[i] >= nn:
-            return -1
-        cnt += kb[i] - ka[i] + 1
-    s0[0] = 0.0; s0[1] = 0.0; s1[0] = 0.0; s1[1] = 0.0
-    for i in range(nint):
-        for k in range(ka[i], kb[i] + 1):
-            x = (m[3] + k) * m[2]
-            w = exp(-0.5 * x * x + c * nd[NODE_ROW * k + 1] - p.shift)
-            par = (<long> (m[3] + k)) & 1
-            s0[par] += w
-            s1[par] += w * nd[NODE_ROW * k + 1]
-            ne += 1 - par
+    ne = count[0]
+    cnt = count[0] + count[1]
     i0 = s0[0] + s0[1]
-    if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < INFINITY) or fabs(s0[0] - s0[1]) > TRAP_CHECK * i0:
-        return -1
     mean = (s1[0] + s1[1]) / i0
     K = p.shift + log(m[2] * i0) - LOG_SQRT_2PI
     # per node: weight, e^{i u0 y} and e^{i h y}; even nodes first, then odd ones

@@ -601,11 +601,10 @@ def pllr_cgf_nodes(mech, table, t, out) -> int:
     return fallbacks
 
 
-def _moments_nodes(m: list, nd, t: float):
-    """[K, mean, c2, c3, c4] of one step from its node table, or None where the adaptive
-    kernel must answer; see _core.pyx moments_nodes_c."""
-    if m[0] >= 1.0:
-        return None
+def _tilted_nodes(m: list, nd, t: float):
+    """(p, ks, s0, s1) of the tilted law at t on one step's node table, or None; see
+    _core.pyx tilted_nodes_c (ks: the table indices covering the domain, in order; s0, s1
+    per parity: the weights' sums and the sums of weights times L)."""
     h, m0, off, n = m[2], m[3], int(m[4]), int(m[5])
     p = _Tilt(m[0], m[1], t)
     iv = _domain(p, True)
@@ -626,6 +625,20 @@ def _moments_nodes(m: list, nd, t: float):
     i0 = s0[0] + s0[1]
     if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < math.inf) or abs(s0[0] - s0[1]) > TRAP_CHECK * i0:
         return None
+    return p, ks, s0, s1
+
+
+def _moments_nodes(m: list, nd, t: float):
+    """[K, mean, c2, c3, c4] of one step from its node table, or None where the adaptive
+    kernel must answer; see _core.pyx moments_nodes_c."""
+    if m[0] >= 1.0:
+        return None
+    first = _tilted_nodes(m, nd, t)
+    if first is None:
+        return None
+    p, ks, s0, s1 = first
+    h, m0, off = m[2], m[3], int(m[4])
+    i0 = s0[0] + s0[1]
     mean = (s1[0] + s1[1]) / i0
     c = [[0.0] * 3, [0.0] * 3]
     a3 = 0.0
@@ -686,26 +699,12 @@ def _ccgf_nodes(m: list, nd, c: float, u0: float, h: float, n: int):
     any difference (3.8e-8 in a saddle-point eps at T = 658624, delta = 1e-12)."""
     if m[0] >= 1.0 or (u0 + (n - 1) * h) * m[1] > 2.0 * math.pi / m[2] - CCGF_MARGIN * max(m[1], 1.0):
         return None
-    h_x, m0, off, nn = m[2], m[3], int(m[4]), int(m[5])
-    p = _Tilt(m[0], m[1], c)
-    iv = _domain(p, True)
-    if not iv:
+    first = _tilted_nodes(m, nd, c)
+    if first is None:
         return None
-    ks = []
-    for lo, hi in iv:
-        a, b = math.ceil(lo / h_x - m0), math.floor(hi / h_x - m0)
-        if a < 0 or b >= nn:
-            return None
-        ks.extend(range(a, b + 1))
-    s0, s1 = [0.0, 0.0], [0.0, 0.0]
-    for k in ks:
-        x, L = (m0 + k) * h_x, nd[off + NODE_ROW * k + 1]
-        w = math.exp(-0.5 * x * x + c * L - p.shift)
-        s0[int(m0 + k) & 1] += w
-        s1[int(m0 + k) & 1] += w * L
+    p, ks, s0, s1 = first
+    h_x, m0, off = m[2], m[3], int(m[4])
     i0 = s0[0] + s0[1]
-    if not (s0[0] > 0.0 and s0[1] > 0.0 and i0 < math.inf) or abs(s0[0] - s0[1]) > TRAP_CHECK * i0:
-        return None
     mean = (s1[0] + s1[1]) / i0
     K = p.shift + math.log(h_x * i0) - LOG_SQRT_2PI
     sides = ([], [])     # per node of each parity: weight, cos, sin of u0 y, cos, sin of h y
