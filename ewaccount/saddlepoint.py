@@ -86,6 +86,12 @@ class Derivatives(NamedTuple):
     K4: float
 
 
+def _level(t: float) -> float | None:
+    """The smallest level of _NODE_LEVELS whose tables cover the tilt t (None beyond)."""
+    reach = max(t, 1.0 - t)
+    return next((level for level in _NODE_LEVELS if level >= reach), None)
+
+
 class LedgerCGF:
     """t -> derivatives of K(t) = sum n_i K_i(t) for a ledger of ((q, mu), n): per step the
     tilted moments [K, mean, c2, c3, c4] (K^(4) = c4 - 3 c2^2), added over the steps.
@@ -125,8 +131,7 @@ class LedgerCGF:
             return table
 
     def _evaluate(self, t: float) -> Derivatives:
-        reach = max(t, 1.0 - t)
-        top = next((level for level in _NODE_LEVELS if level >= reach), None)
+        top = _level(t)
         out = np.empty((self._q.size, 5))
         if top is not None:
             core.pllr_moments_nodes(*self._table(top), t, out)
@@ -145,7 +150,6 @@ class LedgerCGF:
             raise QuadratureError(f"PLLR moments not finite at t={t!r}")
         return Derivatives(*total)
 
-
     def complex(self, c: float, u0: float, h: float, n_u: int) -> tuple[np.ndarray, int]:
         """(K(c + iu) on the grid u = u0 + k h, k < n_u; work: nodes times grid points), all
         steps in one kernel call on the node table covering c (``core.pllr_ccgf_nodes``; a
@@ -153,8 +157,7 @@ class LedgerCGF:
         its lattice at large u, or a check fails) by Gauss-Legendre panels
         (``pllr.complex_cgf``). Counts are integers, so the branch of each log is immaterial
         to exp(K)."""
-        reach = max(c, 1.0 - c)
-        top = next((level for level in _NODE_LEVELS if level >= reach), None)
+        top = _level(c)
         rows = np.empty((self._q.size, 2 * n_u))
         nodes = np.full(self._q.size, -1, dtype=np.int64)
         if top is not None:
@@ -383,8 +386,11 @@ class SaddlePointProfile:
         # bracket: f(lo) > target, f(hi) <= target, both where the formula is valid (finite;
         # far from normal it can go negative, at small tilts only)
         lo, hi = t0, max(2.0, 2.0 * t0)
-        while not -math.inf < self.log_delta_at_tilt(hi) <= target:
-            if self.log_delta_at_tilt(hi) == -math.inf and _chernoff_log_delta(hi, self.cgf(hi)) <= target:
+        while True:
+            f_hi = self.log_delta_at_tilt(hi)
+            if -math.inf < f_hi <= target:
+                break
+            if f_hi == -math.inf and _chernoff_log_delta(hi, self.cgf(hi)) <= target:
                 # the formula is invalid here but Chernoff's estimate is below the target:
                 # the root lies below hi (sigma = 902, q = 8.9e-5, T = 60084, delta = 1e-10
                 # doubled on to the tilt cap and returned K' there, 2.6x below the truth)
